@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs every Debian 12 package ImageAttachFS needs to build, test and run.
+# Idempotent: apt-get skips what is already installed.
+set -eu
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends \
+  build-essential cmake pkg-config \
+  libfuse3-dev fuse3 \
+  liblmdb-dev lmdb-utils \
+  libvips-dev libvips-tools \
+  libxxhash-dev libssl-dev \
+  libcriterion-dev \
+  attr rsync python3 ca-certificates

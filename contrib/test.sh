@@ -1,0 +1,23 @@
+#!/bin/sh
+# Builds ImageAttachFS twice and runs the whole test suite on each build:
+# Release (what users build) and Debug with AddressSanitizer and UBSan.
+# Installs the Debian packages first (contrib/install-deps.sh).
+set -eu
+top="$(cd "$(dirname "$0")/.." && pwd)"
+"$top/contrib/install-deps.sh" >/dev/null
+jobs="$(nproc)"
+status=0
+for config in Release Debug-asan; do
+  build="$top/build/$config"
+  case "$config" in
+    Release) flags="-DCMAKE_BUILD_TYPE=Release" ;;
+    Debug-asan) flags="-DCMAKE_BUILD_TYPE=Debug -DIAFS_SANITIZE=ON" ;;
+  esac
+  echo "== $config: build"
+  # shellcheck disable=SC2086
+  cmake -S "$top" -B "$build" $flags >/dev/null
+  cmake --build "$build" -j "$jobs" >/dev/null
+  echo "== $config: test"
+  (cd "$build" && ctest -j "$jobs" --output-on-failure) || status=1
+done
+exit $status

@@ -1,0 +1,208 @@
+#include "config/mount_options.h"
+
+#include <filesystem>
+#include <optional>
+#include <string_view>
+#include <system_error>
+
+namespace iafs {
+namespace {
+
+constexpr uint64_t kMinMapSize = 1ull << 20;
+
+Error invalid(std::string message) { return make_error(ErrorCode::kInvalid, std::move(message)); }
+
+// A decimal count in [min, max], or nullopt.
+std::optional<unsigned> parse_count(std::string_view text, unsigned min, unsigned max) {
+  if (text.empty() || text.size() > 10) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (value < min || value > max) return std::nullopt;
+  return static_cast<unsigned>(value);
+}
+
+Status parse_thread_count(std::string_view name, std::string_view value, unsigned max,
+                          unsigned& out) {
+  std::optional<unsigned> count = parse_count(value, 1, max);
+  if (!count) {
+    return invalid("bad " + std::string(name) + " '" + std::string(value) +
+                   "': expected a number from 1 to " + std::to_string(max));
+  }
+  out = *count;
+  return Status::Ok();
+}
+
+// Applies one option of a -o list; options that are not ours go to libfuse.
+Status apply_mount_option(std::string_view option, MountOptions& options) {
+  size_t equals = option.find('=');
+  std::string_view name = option.substr(0, equals);
+  bool has_value = equals != std::string_view::npos;
+  std::string_view value = has_value ? option.substr(equals + 1) : std::string_view();
+  bool ours =
+      name == "schema" || name == "mapsize" || name == "max_threads" || name == "thumb_threads";
+  if (ours && (!has_value || value.empty())) {
+    return invalid("option " + std::string(name) + " needs a value: " + std::string(name) + "=...");
+  }
+  if (name == "schema") {
+    options.schema_path = std::string(value);
+  } else if (name == "mapsize") {
+    Result<uint64_t> size = parse_size(std::string(value));
+    if (!size)
+      return invalid("bad mapsize '" + std::string(value) + "': expected a size like 512G");
+    if (*size < kMinMapSize) {
+      return invalid("bad mapsize '" + std::string(value) + "': must be at least 1M");
+    }
+    options.map_size = *size;
+  } else if (name == "max_threads") {
+    return parse_thread_count(name, value, 1024, options.max_threads);
+  } else if (name == "thumb_threads") {
+    return parse_thread_count(name, value, 256, options.thumb_threads);
+  } else if (name == "nometasync") {
+    if (has_value) return invalid("option nometasync takes no value");
+    options.nometasync = true;
+  } else {
+    options.fuse_options.emplace_back(option);
+  }
+  return Status::Ok();
+}
+
+// Applies a comma-separated -o list; empty items are skipped.
+Status apply_mount_option_list(std::string_view list, MountOptions& options) {
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string_view::npos) comma = list.size();
+    std::string_view option = list.substr(pos, comma - pos);
+    if (!option.empty()) {
+      Status status = apply_mount_option(option, options);
+      if (!status) return status;
+    }
+    pos = comma + 1;
+  }
+  return Status::Ok();
+}
+
+// Applies a flag ("-f", "--help"); false when `arg` is not one.
+bool apply_flag(std::string_view arg, MountOptions& options) {
+  if (arg == "-f") {
+    options.foreground = true;
+  } else if (arg == "-d") {
+    options.debug = true;
+    options.foreground = true;
+  } else if (arg == "-s") {
+    options.single_thread = true;
+  } else if (arg == "-h" || arg == "--help") {
+    options.show_help = true;
+  } else if (arg == "-V" || arg == "--version") {
+    options.show_version = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// STORE_DIR made absolute against the working directory, without requiring it to exist.
+Result<std::string> absolute_store_dir(const std::string& dir) {
+  std::error_code error;
+  std::filesystem::path path = std::filesystem::absolute(dir, error);
+  if (error) return invalid("bad STORE_DIR '" + dir + "': " + error.message());
+  std::string text = path.lexically_normal().string();
+  while (text.size() > 1 && text.back() == '/') text.pop_back();
+  return text;
+}
+
+Status check_positionals(const std::vector<std::string>& positionals) {
+  if (positionals.size() > 2) return invalid("too many arguments: '" + positionals[2] + "'");
+  if (positionals.empty()) return invalid("missing STORE_DIR and MOUNTPOINT");
+  if (positionals.size() < 2) return invalid("missing MOUNTPOINT");
+  if (positionals[0].empty()) return invalid("empty STORE_DIR");
+  if (positionals[1].empty()) return invalid("empty MOUNTPOINT");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<MountOptions> parse_mount_options(int argc, const char* const* argv) {
+  MountOptions options;
+  std::vector<std::string> positionals;
+  bool only_positionals = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    Status status;
+    if (only_positionals || arg.empty() || arg[0] != '-' || arg == "-") {
+      positionals.emplace_back(arg);
+    } else if (arg == "--") {
+      only_positionals = true;
+    } else if (arg == "-o") {
+      if (i + 1 >= argc) return invalid("missing argument to -o");
+      status = apply_mount_option_list(argv[++i], options);
+    } else if (arg.starts_with("-o")) {
+      status = apply_mount_option_list(arg.substr(2), options);
+    } else if (!apply_flag(arg, options)) {
+      return invalid("unknown option " + std::string(arg));
+    }
+    if (!status) return status.error();
+  }
+  if (options.show_help || options.show_version) {
+    if (positionals.size() > 2) return invalid("too many arguments: '" + positionals[2] + "'");
+  } else if (Status status = check_positionals(positionals); !status) {
+    return status.error();
+  }
+  if (!positionals.empty() && !positionals[0].empty()) {
+    Result<std::string> store = absolute_store_dir(positionals[0]);
+    if (!store) return store.error();
+    options.store_dir = std::move(store).value();
+  }
+  if (positionals.size() > 1) options.mountpoint = positionals[1];
+  return options;
+}
+
+std::string usage_text(const std::string& program) {
+  return "usage: " + program +
+         " [-o OPTIONS] STORE_DIR MOUNTPOINT\n"
+         "\n"
+         "Mounts the image-attachment store in STORE_DIR at MOUNTPOINT.\n"
+         "\n"
+         "options:\n"
+         "  -o OPTIONS        comma-separated mount options (below); may be repeated\n"
+         "  -f                stay in the foreground\n"
+         "  -d                debug: log every request (implies -f)\n"
+         "  -s                single-threaded FUSE loop\n"
+         "  -h, --help        print this help and exit\n"
+         "  -V, --version     print the version and exit\n"
+         "\n"
+         "mount options (-o):\n"
+         "  schema=PATH       the schema file (default: the compiled-in default schema)\n"
+         "  mapsize=SIZE      maximum store size, K/M/G/T suffixes, at least 1M (default 1T)\n"
+         "  nometasync        faster commits; a power loss may lose the last ones\n"
+         "  max_threads=N     FUSE worker threads, 1-1024 (default 64)\n"
+         "  thumb_threads=N   threads making thumbnails, 1-256 (default: one per core)\n"
+         "  allow_other, default_permissions, ro, fsname=NAME, ...\n"
+         "                    any other option is passed on to libfuse (see mount.fuse3(8))\n";
+}
+
+Result<uint64_t> parse_size(const std::string& text) {
+  Error bad =
+      invalid("bad size '" + text + "': expected a number with an optional K, M, G or T suffix");
+  std::string_view digits = text;
+  unsigned shift = 0;
+  static constexpr std::string_view kSuffixes = "KMGTkmgt";
+  if (size_t pos = digits.empty() ? std::string_view::npos : kSuffixes.find(digits.back());
+      pos != std::string_view::npos) {
+    shift = static_cast<unsigned>(10 * (pos % 4 + 1));
+    digits.remove_suffix(1);
+  }
+  if (digits.empty() || digits.size() > 19) return bad;
+  uint64_t value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return bad;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (value > (UINT64_MAX >> shift)) return invalid("bad size '" + text + "': too large");
+  return value << shift;
+}
+
+}  // namespace iafs

@@ -1,0 +1,40 @@
+// Command line and -o mount options of the imageattachfs daemon.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "imageattachfs/result.h"
+
+namespace iafs {
+
+struct MountOptions {
+  std::string store_dir;    // STORE_DIR (absolute after parsing)
+  std::string mountpoint;   // MOUNTPOINT (as given)
+  std::string schema_path;  // -o schema=PATH; empty: the compiled-in default
+  uint64_t map_size = 1ull << 40;  // -o mapsize=SIZE (K/M/G/T suffixes), default 1 TiB
+  bool nometasync = false;  // -o nometasync: LMDB MDB_NOMETASYNC
+  unsigned max_threads = 64;    // -o max_threads=N: FUSE worker threads
+  unsigned thumb_threads = 0;   // -o thumb_threads=N: resize pool; 0 = one per core
+  bool foreground = false;  // -f
+  bool debug = false;       // -d (implies -f)
+  bool single_thread = false;  // -s
+  bool show_help = false;      // -h, --help
+  bool show_version = false;   // -V, --version
+  // Options passed on to libfuse (allow_other, default_permissions, ro, fsname=...).
+  std::vector<std::string> fuse_options;
+};
+
+// Parses argv. Unknown -o options are kept in fuse_options for libfuse to judge.
+// Errors (kInvalid) carry one line for the terminal, e.g.
+// "missing MOUNTPOINT" or "bad mapsize 'x': expected a size like 512G".
+Result<MountOptions> parse_mount_options(int argc, const char* const* argv);
+
+// The --help text.
+std::string usage_text(const std::string& program);
+
+// Parses a size with an optional K, M, G or T suffix (powers of 1024).
+Result<uint64_t> parse_size(const std::string& text);
+
+}  // namespace iafs

@@ -1,0 +1,148 @@
+// setattr, the xattrs and statfs. Modes are fixed (chmod and chown succeed and
+// change nothing, for cp -a, rsync -a and tar); utimens on an original sets
+// its stored mtime.
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "fs/operations.h"
+#include "path/path.h"
+
+namespace iafs {
+namespace {
+
+int64_t to_ns(const timespec& ts) { return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec; }
+
+timespec mtime_to_set(const struct stat* attr, int to_set) {
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+    timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return now;
+  }
+  return attr->st_mtim;
+}
+
+Status set_size(OpenFile* file, off_t size) {
+  if (file == nullptr || !file->fd) {
+    return make_error(ErrorCode::kPermission, "only an open upload or scratch file can be resized");
+  }
+  if (ftruncate(file->fd.get(), size) != 0) {
+    return make_error(errno == ENOSPC ? ErrorCode::kNoSpace : ErrorCode::kIo, "ftruncate");
+  }
+  return Status::Ok();
+}
+
+Status set_mtime(Filesystem& fs, const Node& node, OpenFile* file, const timespec& mtime) {
+  if (file != nullptr && file->kind == OpenFile::Kind::kUpload) {
+    file->mtime_ns = to_ns(mtime);  // applied at the commit
+    return Status::Ok();
+  }
+  if (node.path.kind == NodeKind::kStaging) {
+    auto scratch = fs.sets().staging().find_scratch(
+        path_string(parent_path(node.path)), node.path.staging_name);
+    if (!scratch) return make_error(ErrorCode::kNotFound, "no such file");
+    timespec times[2] = {mtime, mtime};
+    if (utimensat(AT_FDCWD, scratch->file.c_str(), times, 0) != 0) {
+      return make_error(ErrorCode::kIo, "utimensat " + scratch->file);
+    }
+    return Status::Ok();
+  }
+  if (node.path.kind == NodeKind::kOriginal) {
+    auto outcome = fs.sets().set_mtime(node.path, to_ns(mtime));
+    return outcome ? Status::Ok() : Status(outcome.error());
+  }
+  return Status::Ok();  // directories and thumbnails: nothing to keep
+}
+
+}  // namespace
+
+void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat* attr, int to_set,
+                fuse_file_info* fi) {
+  Filesystem& fs = fs_of(req);
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  OpenFile* file = (fi != nullptr && !node->path.is_directory())
+                       ? reinterpret_cast<OpenFile*>(fi->fh)
+                       : nullptr;
+  Status changed = Status::Ok();
+  if (to_set & FUSE_SET_ATTR_SIZE) changed = set_size(file, attr->st_size);
+  if (changed && (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))) {
+    changed = set_mtime(fs, *node, file, mtime_to_set(attr, to_set));
+  }
+  if (!changed) {
+    fs.log_refusal("setattr", node->path, changed.error());
+    return reply_error(req, changed.error());
+  }
+  auto st = fs.attributes(*node, file);
+  if (!st) return reply_error(req, st.error());
+  if (file != nullptr && file->kind == OpenFile::Kind::kUpload && file->mtime_ns != 0) {
+    st->st_mtim = timespec{file->mtime_ns / 1000000000, file->mtime_ns % 1000000000};
+  }
+  fuse_reply_attr(req, &*st, fs.timeouts().attr);
+}
+
+void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char* name, size_t size) {
+  Filesystem& fs = fs_of(req);
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  // Names outside user.* (SELinux labels, ACLs): ENOTSUP, so that ls -l asks once.
+  if (std::strncmp(name, "user.", 5) != 0) {
+    return reply_error(req, make_error(ErrorCode::kNotSupported, "only user.image.*"));
+  }
+  std::optional<FileVersion> version = node->version;
+  if (!version && node->path.kind == NodeKind::kOriginal) {
+    auto current = fs.sets().find_original(node->path);
+    if (current) version = *current;
+  }
+  if (version) {
+    for (const auto& [key, value] : fs.sets().attributes(*version)) {
+      if (key != name) continue;
+      if (size == 0) return (void)fuse_reply_xattr(req, value.size());
+      if (size < value.size()) return reply_error(req, make_error(ErrorCode::kRange, "small"));
+      return (void)fuse_reply_buf(req, value.data(), value.size());
+    }
+  }
+  reply_error(req, make_error(ErrorCode::kNoAttribute, "no such attribute"));
+}
+
+void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size) {
+  Filesystem& fs = fs_of(req);
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  std::string names;
+  std::optional<FileVersion> version = node->version;
+  if (!version && node->path.kind == NodeKind::kOriginal) {
+    auto current = fs.sets().find_original(node->path);
+    if (current) version = *current;
+  }
+  if (version) {
+    for (const auto& [key, value] : fs.sets().attributes(*version)) {
+      names.append(key);
+      names.push_back('\0');
+    }
+  }
+  if (size == 0) return (void)fuse_reply_xattr(req, names.size());
+  if (size < names.size()) return reply_error(req, make_error(ErrorCode::kRange, "small"));
+  fuse_reply_buf(req, names.data(), names.size());
+}
+
+void op_setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) {
+  reply_error(req, make_error(ErrorCode::kNotSupported, "attributes are read-only"));
+}
+
+void op_removexattr(fuse_req_t req, fuse_ino_t, const char*) {
+  reply_error(req, make_error(ErrorCode::kNotSupported, "attributes are read-only"));
+}
+
+void op_statfs(fuse_req_t req, fuse_ino_t) {
+  Filesystem& fs = fs_of(req);
+  struct statvfs st {};
+  if (statvfs(fs.store_dir().c_str(), &st) != 0) {
+    return reply_error(req, make_error(ErrorCode::kIo, "statvfs"));
+  }
+  st.f_namemax = 255;
+  fuse_reply_statfs(req, &st);
+}
+
+}  // namespace iafs

@@ -1,0 +1,136 @@
+// opendir, readdir, readdirplus, releasedir, mkdir and rmdir. Listing streams:
+// a type with millions of ids is walked by cursor, resuming after the last
+// name returned (DESIGN §5a); readdir never makes thumbnails.
+#include <memory>
+
+#include "fs/operations.h"
+#include "path/path.h"
+
+namespace iafs {
+namespace {
+
+constexpr off_t kFirstEntryOffset = 2;  // "." is offset 0 -> 1, ".." 1 -> 2
+constexpr ino_t kUnknownIno = 0xffffffff;  // d_ino of plain readdir entries (not a nodeid)
+
+bool is_streaming(NodeKind kind) { return kind == NodeKind::kType || kind == NodeKind::kAttachment; }
+
+mode_t type_bits(const ImagePath& path) { return path.is_directory() ? S_IFDIR : S_IFREG; }
+
+// Fills one readdir(plus) reply of at most `size` bytes starting at `off`.
+void fill_directory(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
+                    fuse_file_info* fi, bool plus) {
+  Filesystem& fs = fs_of(req);
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  auto* handle = reinterpret_cast<DirHandle*>(fi->fh);
+  std::lock_guard lock(handle->mutex);
+  std::unique_ptr<char[]> buf(new char[size]);
+  size_t used = 0;
+  off_t pos = off;
+  auto add = [&](const std::string& name, const fuse_entry_param& e) -> bool {
+    size_t need = plus ? fuse_add_direntry_plus(req, nullptr, 0, name.c_str(), nullptr, 0)
+                       : fuse_add_direntry(req, nullptr, 0, name.c_str(), nullptr, 0);
+    if (used + need > size) return false;
+    if (plus) {
+      fuse_add_direntry_plus(req, buf.get() + used, size - used, name.c_str(), &e, pos + 1);
+    } else {
+      fuse_add_direntry(req, buf.get() + used, size - used, name.c_str(), &e.attr, pos + 1);
+    }
+    used += need;
+    ++pos;
+    return true;
+  };
+  // The dots: plain entries, no lookup counted.
+  fuse_entry_param dot{};
+  dot.attr.st_mode = S_IFDIR;
+  dot.attr.st_ino = kUnknownIno;
+  if (pos == 0) add(".", dot);
+  if (pos == 1) add("..", dot);
+  std::optional<std::string> after;
+  off_t skip = 0;
+  if (pos >= kFirstEntryOffset) {
+    if (is_streaming(node->path.kind) && pos == handle->next_offset && handle->last_name) {
+      after = handle->last_name;
+    } else {
+      skip = pos - kFirstEntryOffset;  // a seek elsewhere: walk again
+    }
+  }
+  Status listed = fs.sets().list(node->path, after, [&](DirEntry&& entry) {
+    if (skip > 0) {
+      --skip;
+      return true;
+    }
+    fuse_entry_param e{};
+    size_t need = plus ? fuse_add_direntry_plus(req, nullptr, 0, entry.name.c_str(), nullptr, 0)
+                       : fuse_add_direntry(req, nullptr, 0, entry.name.c_str(), nullptr, 0);
+    if (used + need > size) return false;
+    if (plus) {
+      auto made = fs.entry_for(entry.path, entry.version, entry.scratch);
+      if (!made) return true;  // gone since it was listed
+      e = *made;
+    } else {
+      e.attr.st_mode = type_bits(entry.path);
+      e.attr.st_ino = kUnknownIno;
+    }
+    add(entry.name, e);
+    handle->last_name = entry.name;
+    return true;
+  });
+  if (!listed && used == 0) return reply_error(req, listed.error());
+  handle->next_offset = pos;
+  fuse_reply_buf(req, buf.get(), used);
+}
+
+}  // namespace
+
+void op_opendir(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
+  auto node = fs_of(req).node_or_reply(req, nodeid);
+  if (!node) return;
+  fi->fh = reinterpret_cast<uint64_t>(new DirHandle());
+  if (fuse_reply_open(req, fi) == -ENOENT) delete reinterpret_cast<DirHandle*>(fi->fh);
+}
+
+void op_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_file_info* fi) {
+  fill_directory(req, nodeid, size, off, fi, false);
+}
+
+void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
+                    fuse_file_info* fi) {
+  fill_directory(req, nodeid, size, off, fi, true);
+}
+
+void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete reinterpret_cast<DirHandle*>(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t) {
+  Filesystem& fs = fs_of(req);
+  auto dir = fs.node_or_reply(req, parent);
+  if (!dir) return;
+  auto path = child_path(dir->path, name, fs.sets().schema());
+  Error error = make_error(ErrorCode::kInvalid, "not a directory of the namespace");
+  if (path && path->is_directory()) {
+    // Every well-formed directory exists already (the lookup raced a rename).
+    error = make_error(ErrorCode::kExists, "exists");
+  } else if (dir->path.kind == NodeKind::kThumbDir) {
+    error = make_error(ErrorCode::kPermission, "thumbnails are made, not written");
+  }
+  if (error.code != ErrorCode::kExists) fs.log_refusal(std::string("mkdir ") + name + " in", dir->path, error);
+  reply_error(req, error);
+}
+
+void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Filesystem& fs = fs_of(req);
+  auto dir = fs.node_or_reply(req, parent);
+  if (!dir) return;
+  auto path = child_path(dir->path, name, fs.sets().schema());
+  if (!path) return reply_error(req, path.error());
+  if (!path->is_directory()) return reply_error(req, make_error(ErrorCode::kNotDirectory, name));
+  Status removed = fs.sets().remove_directory(*path);
+  if (!removed) return reply_error(req, removed.error());
+  fs.inodes().detach_directory(path_string(*path));
+  fuse_reply_err(req, 0);
+}
+
+}  // namespace iafs

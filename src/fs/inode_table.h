@@ -1,0 +1,71 @@
+// The table from nodeid to what it names (DESIGN §5b), counted by lookups and
+// shrunk at FORGET. Nodeids come from a 64-bit counter, never reused while
+// mounted. A directory's nodeid names a path; a file's nodeid names one
+// immutable version (an original or thumbnail revision) or one scratch file.
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "attach/file_version.h"
+#include "imageattachfs/image_path.h"
+
+namespace iafs {
+
+struct Node {
+  fuse_ino_t nodeid = 0;
+  ImagePath path;
+  std::optional<FileVersion> version;  // originals and thumbnails: this version
+  uint64_t scratch_id = 0;             // scratch files (kStaging)
+  uint64_t lookups = 0;
+};
+
+class InodeTable {
+ public:
+  InodeTable();
+
+  // A copy of the node, or nullopt for an unknown nodeid.
+  std::optional<Node> get(fuse_ino_t nodeid);
+
+  // The nodeid for a directory path / a file version / a scratch file / an
+  // original being created (no version yet), adding one lookup.
+  fuse_ino_t ref_directory(const ImagePath& path);
+  fuse_ino_t ref_version(const ImagePath& path, const FileVersion& version);
+  fuse_ino_t ref_scratch(const ImagePath& path, uint64_t scratch_id);
+  fuse_ino_t ref_pending(const ImagePath& path);
+
+  // Drops `count` lookups; the node goes at zero.
+  void forget(fuse_ino_t nodeid, uint64_t count);
+
+  // The nodeid of a directory path, if the kernel knows it.
+  std::optional<fuse_ino_t> find_directory(const std::string& path_text);
+  // Nodeids of file nodes at `path_text` (every version and scratch file).
+  std::vector<fuse_ino_t> find_files(const std::string& path_text);
+
+  // After rmdir: the path (and its thumb/) gets a fresh nodeid at its next lookup.
+  void detach_directory(const std::string& path_text);
+  // After a scratch file is renamed or committed: its node now names `path`
+  // (with no version: it resolves to whatever is stored there now).
+  void retarget_file(fuse_ino_t nodeid, const ImagePath& path);
+  // After mv -T of a set directory: the moved nodeid and every node under it
+  // now name paths under `to`; the old target's nodeid is detached.
+  void move_directory(const ImagePath& from, const ImagePath& to);
+
+ private:
+  fuse_ino_t add(Node node, const std::string& key);
+  static std::string file_key(const std::string& path_text, const std::string& what);
+
+  std::mutex mutex_;
+  fuse_ino_t next_ = FUSE_ROOT_ID + 1;
+  std::unordered_map<fuse_ino_t, Node> nodes_;
+  std::unordered_map<std::string, fuse_ino_t> by_key_;  // "d:/path" or "f:/path#rev"
+  std::unordered_map<fuse_ino_t, std::string> keys_;
+};
+
+}  // namespace iafs

@@ -1,0 +1,78 @@
+// lookup, forget and getattr. A lookup of a thumbnail not stored yet hands the
+// request to the resize pool, which replies when the thumbnail is stored.
+#include "fs/operations.h"
+#include "path/path.h"
+
+namespace iafs {
+namespace {
+
+void reply_entry(fuse_req_t req, Result<fuse_entry_param> entry) {
+  if (!entry) {
+    reply_error(req, entry.error());
+    return;
+  }
+  fuse_reply_entry(req, &*entry);
+}
+
+void lookup_thumbnail(fuse_req_t req, Filesystem& fs, const ImagePath& path) {
+  auto found = fs.sets().find_thumbnail(path);
+  if (!found) return reply_error(req, found.error());
+  if (found->stored) return reply_entry(req, fs.entry_for(path, found->stored, std::nullopt));
+  fs.sets().make_thumbnail(path, [req, &fs, path](const Result<FileVersion>& made) {
+    if (!made) {
+      fs.log_refusal("thumbnail", path, made.error());
+      return reply_error(req, made.error());
+    }
+    reply_entry(req, fs.entry_for(path, *made, std::nullopt));
+  });
+}
+
+}  // namespace
+
+void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Filesystem& fs = fs_of(req);
+  auto dir = fs.node_or_reply(req, parent);
+  if (!dir) return;
+  auto path = child_path(dir->path, name, fs.sets().schema());
+  if (!path) return reply_error(req, path.error());
+  switch (path->kind) {
+    case NodeKind::kOriginal: {
+      auto version = fs.sets().find_original(*path);
+      if (!version) return reply_error(req, version.error());
+      return reply_entry(req, fs.entry_for(*path, *version, std::nullopt));
+    }
+    case NodeKind::kThumbnail:
+      return lookup_thumbnail(req, fs, *path);
+    case NodeKind::kStaging: {
+      auto scratch = fs.sets().staging().find_scratch(path_string(dir->path), name);
+      if (!scratch) return reply_error(req, make_error(ErrorCode::kNotFound, "no such file"));
+      return reply_entry(req, fs.entry_for(*path, std::nullopt, scratch));
+    }
+    default:
+      return reply_entry(req, fs.entry_for(*path, std::nullopt, std::nullopt));
+  }
+}
+
+void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup) {
+  fs_of(req).inodes().forget(nodeid, nlookup);
+  fuse_reply_none(req);
+}
+
+void op_forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  for (size_t i = 0; i < count; ++i) fs_of(req).inodes().forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void op_getattr(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
+  Filesystem& fs = fs_of(req);
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  const OpenFile* open = (fi != nullptr && !node->path.is_directory())
+                             ? reinterpret_cast<const OpenFile*>(fi->fh)
+                             : nullptr;
+  auto st = fs.attributes(*node, open);
+  if (!st) return reply_error(req, st.error());
+  fuse_reply_attr(req, &*st, fs.timeouts().attr);
+}
+
+}  // namespace iafs

@@ -1,0 +1,137 @@
+// open, read, release and fsync. Readers of an original or a thumbnail read
+// one immutable version, pinned while open, straight from the store's map.
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "fs/operations.h"
+#include "fs/uploads.h"
+#include "path/path.h"
+
+namespace iafs {
+namespace {
+
+bool wants_write(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
+
+Error errno_error(const std::string& what) {
+  return make_error(errno == ENOSPC ? ErrorCode::kNoSpace : ErrorCode::kIo,
+                    what + ": " + std::strerror(errno));
+}
+
+// Opens the version a node names, or for a node with no version (a created or
+// renamed-onto original), the one stored at its path now.
+Result<std::unique_ptr<OpenFile>> open_version(Filesystem& fs, const Node& node) {
+  std::optional<FileVersion> version = node.version;
+  if (!version) {
+    auto current = fs.sets().find_original(node.path);
+    if (!current) return current.error();
+    version = *current;
+  }
+  if (Status s = fs.sets().store().pin(version->blob); !s) return s.error();
+  auto file = std::make_unique<OpenFile>();
+  file->kind = OpenFile::Kind::kVersion;
+  file->path = node.path;
+  file->version = version;
+  return file;
+}
+
+Result<std::unique_ptr<OpenFile>> open_scratch(Filesystem& fs, const Node& node, int flags) {
+  auto scratch = fs.sets().staging().find_scratch(path_string(parent_path(node.path)),
+                                                  node.path.staging_name);
+  if (!scratch || scratch->id != node.scratch_id) {
+    return make_error(ErrorCode::kNotFound, "the scratch file is gone");
+  }
+  int fd = ::open(scratch->file.c_str(), (flags & (O_ACCMODE | O_TRUNC)) | O_CLOEXEC);
+  if (fd < 0) return errno_error("open " + scratch->file);
+  auto file = std::make_unique<OpenFile>();
+  file->kind = OpenFile::Kind::kScratch;
+  file->path = node.path;
+  file->fd = UniqueFd(fd);
+  return file;
+}
+
+}  // namespace
+
+void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
+  Filesystem& fs = fs_of(req);
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  Result<std::unique_ptr<OpenFile>> file = make_error(ErrorCode::kIsDirectory, "a directory");
+  if (node->path.kind == NodeKind::kStaging) {
+    file = open_scratch(fs, *node, fi->flags);
+  } else if (node->path.kind == NodeKind::kThumbnail && wants_write(fi->flags)) {
+    file = make_error(ErrorCode::kPermission, "thumbnails are read-only");
+  } else if (node->path.kind == NodeKind::kOriginal && wants_write(fi->flags)) {
+    file = begin_upload(fs, node->path, (fi->flags & O_TRUNC) != 0);
+  } else if (!node->path.is_directory()) {
+    file = open_version(fs, *node);
+  }
+  if (!file) {
+    if (file.error().code == ErrorCode::kPermission) {
+      fs.log_refusal("open for writing", node->path, file.error());
+    }
+    return reply_error(req, file.error());
+  }
+  bool immutable = (*file)->kind == OpenFile::Kind::kVersion;
+  fi->keep_cache = immutable;
+  fi->noflush = !wants_write(fi->flags);
+  fi->fh = reinterpret_cast<uint64_t>(file->release());
+  if (fuse_reply_open(req, fi) == -ENOENT) {
+    // The opener was interrupted: nothing will release this file.
+    op_release(nullptr, nodeid, fi);
+  }
+}
+
+void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+  Filesystem& fs = fs_of(req);
+  auto* file = reinterpret_cast<OpenFile*>(fi->fh);
+  if (file->kind != OpenFile::Kind::kVersion) {
+    fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+    buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    buf.buf[0].fd = file->fd.get();
+    buf.buf[0].pos = off;
+    fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+    return;
+  }
+  const FileVersion& version = *file->version;
+  if (static_cast<uint64_t>(off) >= version.size) {
+    fuse_reply_buf(req, nullptr, 0);
+    return;
+  }
+  Status read = fs.sets().store().read_blob(
+      version.blob, version.size, off, size, [req](auto pieces) {
+        iovec iov[pieces.size()];  // at most max_read / chunk size + 1 pieces
+        for (size_t i = 0; i < pieces.size(); ++i) {
+          iov[i].iov_base = const_cast<uint8_t*>(pieces[i].data());
+          iov[i].iov_len = pieces[i].size();
+        }
+        fuse_reply_iov(req, iov, static_cast<int>(pieces.size()));
+      });
+  if (!read) {
+    fs.log_refusal("read", file->path, read.error());
+    reply_error(req, read.error());
+  }
+}
+
+void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  std::unique_ptr<OpenFile> file(reinterpret_cast<OpenFile*>(fi->fh));
+  Filesystem* fs = req != nullptr ? &fs_of(req) : nullptr;
+  if (file->kind == OpenFile::Kind::kVersion && fs != nullptr) {
+    fs->sets().store().unpin(file->version->blob);
+  }
+  if (file->kind == OpenFile::Kind::kUpload && file->refusal && fs != nullptr) {
+    fs->log_refusal("write", file->path, *file->refusal);
+  }
+  if (req != nullptr) fuse_reply_err(req, 0);
+}
+
+void op_fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
+  // Committed originals are durable when FLUSH returns (LMDB syncs its commit);
+  // staged bytes become durable only by being committed.
+  fuse_reply_err(req, 0);
+}
+
+}  // namespace iafs

@@ -1,0 +1,107 @@
+// Starting and stopping libvips, and the helpers shared by probe and thumbnail.
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vips/vips8>
+
+#include "image/image.h"
+#include "image/vips_util.h"
+#include "log/log.h"
+
+namespace iafs {
+namespace {
+
+std::mutex g_init_mutex;
+bool g_started = false;
+bool g_stopped = false;
+
+// libvips warns on every decode of some camera EXIF ("ignoring nclx profile",
+// unknown tags): useful when debugging, noise otherwise. Criticals are bugs.
+void route_vips_log(const gchar* domain, GLogLevelFlags level, const gchar* message,
+                    gpointer /*unused*/) {
+  std::string line =
+      std::string(domain ? domain : "VIPS") + ": " + image_detail::one_line(message ? message : "");
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) {
+    log_warning(line);
+  } else {
+    log_debug(line);
+  }
+}
+
+}  // namespace
+
+namespace image_detail {
+
+std::string one_line(std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+    message.pop_back();
+  }
+  for (size_t i = 0; (i = message.find('\n', i)) != std::string::npos;) {
+    message.replace(i, 1, "; ");
+  }
+  return message;
+}
+
+std::string take_vips_error(const char* fallback) {
+  // vips_error_buffer_copy() copies and clears under libvips' lock.
+  char* text = vips_error_buffer_copy();
+  std::string message = one_line(text ? text : "");
+  g_free(text);
+  return message.empty() ? std::string(fallback) : message;
+}
+
+std::optional<ImageFormat> format_of_loader(const char* loader_class) {
+  std::string_view name(loader_class ? loader_class : "");
+  for (const auto& loader : kAllowedLoaders) {
+    if (name.starts_with(loader.class_name)) return loader.format;
+  }
+  return std::nullopt;
+}
+
+const char* format_name(ImageFormat format) {
+  switch (format) {
+    case ImageFormat::kJpeg: return "JPEG";
+    case ImageFormat::kPng: return "PNG";
+    case ImageFormat::kWebp: return "WebP";
+    case ImageFormat::kGif: return "GIF";
+    case ImageFormat::kAvif: return "AVIF";
+    case ImageFormat::kHeif: return "HEIC";
+  }
+  return "unknown";
+}
+
+}  // namespace image_detail
+
+// Idempotent: a second call returns Ok without touching libvips. Concurrency
+// is set to 1 for the whole process (vips_concurrency_set is process-wide
+// anyway): parallelism comes from the resize pool, one image per thread.
+Status image_init(const char* argv0) {
+  std::lock_guard lock(g_init_mutex);
+  if (g_started) return Status::Ok();
+  g_log_set_handler(
+      "VIPS",
+      static_cast<GLogLevelFlags>(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
+      route_vips_log, nullptr);
+  if (VIPS_INIT(argv0 ? argv0 : "imageattachfs") != 0) {
+    return make_error(ErrorCode::kIo,
+                      "cannot start libvips: " + image_detail::take_vips_error("vips_init failed"));
+  }
+  vips_cache_set_max(0);
+  vips_concurrency_set(1);
+  vips_block_untrusted_set(TRUE);
+  vips_operation_block_set("VipsForeignLoad", TRUE);
+  for (const auto& loader : image_detail::kAllowedLoaders) {
+    vips_operation_block_set(loader.class_name, FALSE);
+  }
+  g_started = true;
+  return Status::Ok();
+}
+
+void image_shutdown() {
+  std::lock_guard lock(g_init_mutex);
+  if (!g_started || g_stopped) return;
+  vips_shutdown();
+  g_stopped = true;
+}
+
+}  // namespace iafs

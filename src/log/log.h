@@ -1,0 +1,27 @@
+// The daemon's log: one line per event, to stderr in the foreground and to
+// syslog when daemonized.
+#pragma once
+
+#include <string_view>
+
+namespace iafs {
+
+enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
+
+// Lines below `level` are dropped. Default: kInfo.
+void log_set_level(LogLevel level);
+
+// Sends lines to syslog (ident "imageattachfs") instead of stderr.
+void log_use_syslog();
+
+bool log_enabled(LogLevel level);
+
+// Writes one line. Thread-safe.
+void log_line(LogLevel level, std::string_view message);
+
+inline void log_debug(std::string_view m) { log_line(LogLevel::kDebug, m); }
+inline void log_info(std::string_view m) { log_line(LogLevel::kInfo, m); }
+inline void log_warning(std::string_view m) { log_line(LogLevel::kWarning, m); }
+inline void log_error(std::string_view m) { log_line(LogLevel::kError, m); }
+
+}  // namespace iafs

@@ -1,0 +1,148 @@
+// imageattachfs: mounts an image-attachment store (DESIGN §5, start-up order).
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "attach/image_sets.h"
+#include "config/mount_options.h"
+#include "config/schema_parser.h"
+#include "fs/filesystem.h"
+#include "image/image.h"
+#include "log/log.h"
+#include "store/store.h"
+
+namespace iafs {
+namespace {
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "imageattachfs: %s\n", message.c_str());
+  return 1;
+}
+
+// Creates the store directory if absent and takes its exclusive lock.
+Result<UniqueFd> lock_store(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return make_error(ErrorCode::kIo, dir + ": " + std::strerror(errno));
+  }
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return make_error(ErrorCode::kIo, dir + ": not a directory");
+  }
+  std::string path = dir + "/lock";
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) return make_error(ErrorCode::kIo, path + ": " + std::strerror(errno));
+  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    return make_error(ErrorCode::kBusy, dir + ": the store is in use by another imageattachfs");
+  }
+  return fd;
+}
+
+// The argv that libfuse parses: mount options and -d.
+std::vector<std::string> fuse_argv(const MountOptions& options) {
+  std::string opts = "fsname=" + options.store_dir + ",subtype=imageattachfs,max_read=1048576";
+  for (const std::string& o : options.fuse_options) opts += "," + o;
+  std::vector<std::string> argv = {"imageattachfs", "-o", opts};
+  if (options.debug) argv.push_back("-d");
+  return argv;
+}
+
+StoreOptions store_options(const MountOptions& options) {
+  StoreOptions s;
+  s.map_size = options.map_size;
+  s.nometasync = options.nometasync;
+  return s;
+}
+
+int serve(fuse_session* session, const MountOptions& options, Filesystem& fs, const Schema& schema) {
+  auto store = Store::open(options.store_dir, store_options(options));
+  if (!store) return fail(store.error().message), 1;
+  auto staging = StagingArea::open(options.store_dir + "/staging");
+  if (!staging) return fail(staging.error().message), 1;
+  if (Status s = image_init("imageattachfs"); !s) return fail(s.error().message), 1;
+  unsigned threads = options.thumb_threads != 0 ? options.thumb_threads
+                                                 : std::max(1u, std::thread::hardware_concurrency());
+  int rc;
+  {
+    ImageSets sets(**store, schema, **staging, threads);
+    fs.set_sets(&sets);
+    log_info("serving " + options.store_dir + " at " + options.mountpoint);
+    if (options.single_thread) {
+      rc = fuse_session_loop(session);
+    } else {
+      fuse_loop_config* config = fuse_loop_cfg_create();
+      fuse_loop_cfg_set_max_threads(config, options.max_threads);
+      fuse_loop_cfg_set_idle_threads(config, std::min(10u, options.max_threads));
+      rc = fuse_session_loop_mt(session, config);
+      fuse_loop_cfg_destroy(config);
+    }
+  }
+  image_shutdown();
+  return rc == 0 ? 0 : 1;
+}
+
+int run(int argc, char** argv) {
+  auto options = parse_mount_options(argc, argv);
+  if (!options) return fail(options.error().message + " (see --help)");
+  if (options->show_help) {
+    std::fputs(usage_text("imageattachfs").c_str(), stdout);
+    return 0;
+  }
+  if (options->show_version) {
+    std::printf("imageattachfs %s (libfuse %s)\n", IAFS_VERSION, fuse_pkgversion());
+    return 0;
+  }
+  if (options->debug) log_set_level(LogLevel::kDebug);
+  Result<Schema> schema = options->schema_path.empty() ? Result<Schema>(default_schema())
+                                                       : load_schema(options->schema_path);
+  if (!schema) return fail(schema.error().message);
+  auto lock = lock_store(options->store_dir);
+  if (!lock) return fail(lock.error().message);
+  {
+    // Open and close once to check it; LMDB does not survive the fork below.
+    auto check = Store::open(options->store_dir, store_options(*options));
+    if (!check) return fail(check.error().message);
+  }
+
+  std::vector<std::string> args = fuse_argv(*options);
+  std::vector<char*> raw;
+  for (std::string& a : args) raw.push_back(a.data());
+  fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(raw.size()), raw.data());
+  Filesystem fs(options->store_dir, getuid(), getgid());
+  fuse_session* session =
+      fuse_session_new(&fargs, &Filesystem::operations(), sizeof(fuse_lowlevel_ops), &fs);
+  fuse_opt_free_args(&fargs);
+  if (session == nullptr) return fail("bad mount options (see --help)");
+  fs.set_session(session);
+  int rc = 1;
+  if (fuse_set_signal_handlers(session) != 0) {
+    fail("cannot set signal handlers");
+  } else if (fuse_session_mount(session, options->mountpoint.c_str()) != 0) {
+    fail(options->mountpoint + ": cannot mount");
+  } else {
+    if (fuse_daemonize(options->foreground || options->debug) != 0) {
+      fail("cannot daemonize");
+    } else {
+      if (!options->foreground && !options->debug) log_use_syslog();
+      rc = serve(session, *options, fs, *schema);
+    }
+    fuse_session_unmount(session);
+  }
+  fuse_remove_signal_handlers(session);
+  fuse_session_destroy(session);
+  return rc;
+}
+
+}  // namespace
+}  // namespace iafs
+
+int main(int argc, char** argv) { return iafs::run(argc, argv); }

@@ -1,0 +1,55 @@
+// The path grammar (DESIGN §1): names <-> ImagePath. Parsing happens here and
+// nowhere else; every other module works with ImagePath values.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "imageattachfs/image_path.h"
+#include "imageattachfs/result.h"
+#include "imageattachfs/schema.h"
+
+namespace iafs {
+
+// The path named `name` inside the directory `parent`.
+// Returns kNotFound for a name outside the grammar (unknown type or
+// attachment, bad id, `007` index, width `0`, `300.bmp`, a thumbnail size the
+// schema's policy refuses, the reserved `index.json`/`meta.json`), and
+// kNotDirectory when `parent` is not a directory.
+// Does not look at the store: what it returns may hold nothing.
+Result<ImagePath> child_path(const ImagePath& parent, std::string_view name,
+                             const Schema& schema);
+
+// Parses an absolute path ("/posts/42/photos/0/thumb/300.jpg"); "/" is the root.
+// Same errors as child_path.
+Result<ImagePath> parse_path(std::string_view path, const Schema& schema);
+
+// The absolute path text of `path` ("/users/7/picture/original.png").
+std::string path_string(const ImagePath& path);
+
+// The last component of `path` ("0", "original.jpeg", "x200.webp"); "/" for the root.
+std::string base_name(const ImagePath& path);
+
+// The directory holding `path`. REQUIRES: path is not the root.
+ImagePath parent_path(const ImagePath& path);
+
+// Whether `name` is a staging name: starts with '.' or ends with '~' (and is
+// not "." or ".."). Such names are scratch files in a set directory.
+bool is_staging_name(std::string_view name);
+
+// An entity id: 1-128 bytes of [A-Za-z0-9_.-], not "." or "..".
+Result<EntityId> parse_entity_id(std::string_view text);
+
+// An order index: canonical decimal 0..4294967295.
+Result<uint32_t> parse_index(std::string_view text);
+
+// The file name of a thumbnail ("300.jpg", "x200.png").
+std::string thumbnail_name(const ThumbnailSpec& spec);
+
+// Paths built from an image set.
+ImagePath image_set_path(const ImageSetKey& set, bool multiple);
+ImagePath original_path(const ImageSetKey& set, bool multiple, std::string_view ext);
+ImagePath thumb_dir_path(const ImageSetKey& set, bool multiple);
+ImagePath thumbnail_path(const ImageSetKey& set, bool multiple, const ThumbnailSpec& spec);
+
+}  // namespace iafs

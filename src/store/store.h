@@ -1,0 +1,107 @@
+// The store: LMDB records of image sets and thumbnails, blobs behind a
+// BlobStore, ops applied in one write transaction each. Knows nothing of FUSE
+// or libvips.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "imageattachfs/blob_store.h"
+#include "imageattachfs/records.h"
+#include "imageattachfs/result.h"
+#include "store/lmdb.h"
+#include "store/ops.h"
+
+namespace iafs {
+
+struct StoreOptions {
+  uint64_t map_size = 1ull << 40;
+  bool nometasync = false;
+};
+
+// What applying an op changed.
+struct ApplyOutcome {
+  bool changed = false;
+  std::optional<SetRecord> before;        // the set's record before (AttachOriginal, RemoveSet)
+  std::optional<SetRecord> after;         // the set's record after (AttachOriginal, SetMtime)
+  std::vector<ThumbnailSpec> dropped_thumbnails;  // of the set the op touched (source set for MoveSet)
+};
+
+class Store {
+ public:
+  // Opens (creating if absent) the store's LMDB environment in `dir`, and frees
+  // blobs that no record points at (left by files open at the last stop).
+  static Result<std::unique_ptr<Store>> open(const std::string& dir, const StoreOptions& options);
+
+  Result<ApplyOutcome> apply(const Op& op, std::span<const uint8_t> blob_bytes = {});
+
+  Result<std::optional<SetRecord>> get_set(const ImageSetKey& set);
+  Result<std::optional<ThumbRecord>> get_thumbnail(const ImageSetKey& set,
+                                                   const ThumbnailSpec& spec);
+
+  // Stores a thumbnail made from the set's original `source`. If the set's
+  // original is no longer `source`: kNotFound. If one is stored already, returns it.
+  Result<ThumbRecord> put_thumbnail(const ImageSetKey& set, const ThumbnailSpec& spec,
+                                    const BlobId& source, std::span<const uint8_t> bytes,
+                                    uint32_t width, uint32_t height, int64_t now_ns);
+  // Drops one thumbnail. Absent: kNotFound.
+  Status remove_thumbnail(const ImageSetKey& set, const ThumbnailSpec& spec);
+
+  // Listing, in key order, resuming after `after` when given; `fn` returns
+  // false to stop. Each call is one read transaction.
+  Status list_entities(const std::string& type, const std::optional<EntityId>& after,
+                       const std::function<bool(const EntityId&)>& fn);
+  Status list_sets(const std::string& type, const EntityId& id, const std::string& attachment,
+                   const std::optional<uint32_t>& after,
+                   const std::function<bool(uint32_t index)>& fn);
+  Result<bool> has_sets(const std::string& type, const EntityId& id,
+                        const std::string& attachment);
+  Result<bool> has_entity(const std::string& type, const EntityId& id);
+  Status list_thumbnails(const ImageSetKey& set,
+                         const std::function<bool(const ThumbnailSpec&, const ThumbRecord&)>& fn);
+
+  // Reads a blob's bytes; pieces are valid during `sink` only.
+  Status read_blob(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
+                   const BlobReadSink& sink);
+  Result<std::optional<BlobRecord>> get_blob(const BlobId& id);
+
+  // Open files pin their blob: a pinned blob whose references drop to 0 stays
+  // until unpinned. pin() fails with kNotFound if the blob is gone already.
+  Status pin(const BlobId& id);
+  void unpin(const BlobId& id);
+
+ private:
+  Store(std::unique_ptr<LmdbEnv> env, std::unique_ptr<BlobStore> blobs)
+      : env_(std::move(env)), blobs_(std::move(blobs)) {}
+
+  Result<uint64_t> next_revision(StoreTxn& txn);
+  Status add_ref(StoreTxn& txn, const BlobId& id, uint64_t size, uint64_t xxh3,
+                 std::span<const uint8_t> bytes);
+  Status drop_ref(StoreTxn& txn, const BlobId& id);
+  Status drop_thumbnails(StoreTxn& txn, const ImageSetKey& set,
+                         std::vector<ThumbnailSpec>* dropped);
+  Status free_unreferenced(StoreTxn& txn, const BlobId& id);
+  Status collect_garbage();
+  Status commit(StoreTxn& txn);
+
+  Result<ApplyOutcome> apply_attach(StoreTxn& txn, const AttachOriginal& op, int64_t time_ns,
+                                    std::span<const uint8_t> bytes);
+  Result<ApplyOutcome> apply_remove(StoreTxn& txn, const RemoveSet& op);
+  Result<ApplyOutcome> apply_move(StoreTxn& txn, const MoveSet& op);
+  Result<ApplyOutcome> apply_mtime(StoreTxn& txn, const SetMtime& op);
+
+  std::unique_ptr<LmdbEnv> env_;
+  std::unique_ptr<BlobStore> blobs_;
+  std::mutex writer_mutex_;  // one write transaction at a time (LMDB's rule, made explicit)
+  std::mutex pins_mutex_;    // held while pinning, and from a free decision to its commit
+  std::map<BlobId, int> pins_;
+  std::vector<BlobId> pending_free_;  // blobs the open write txn left at 0 refs (writer_mutex_)
+};
+
+}  // namespace iafs

@@ -1,0 +1,539 @@
+// Unit tests for src/image: probe_original, thumbnail_dimensions, make_thumbnail.
+#include "image/image.h"
+
+#include <criterion/criterion.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+#include <vips/vips8>
+
+#include "test_images.h"
+
+using iafs::Dimensions;
+using iafs::ErrorCode;
+using iafs::ImageFormat;
+using iafs::ThumbnailSpec;
+using iafs::test::make_image;
+using iafs::test::read_file;
+using iafs::test::testdata;
+using vips::VImage;
+using Bytes = std::vector<uint8_t>;
+
+TestSuite(image, .init = iafs::test::ensure_vips);
+
+namespace {
+
+iafs::OriginalLimits all_formats() {
+  iafs::OriginalLimits limits;
+  limits.formats = {ImageFormat::kJpeg, ImageFormat::kPng,  ImageFormat::kWebp,
+                    ImageFormat::kGif,  ImageFormat::kAvif, ImageFormat::kHeif};
+  return limits;
+}
+
+Bytes photo(const std::string& name) {
+  std::string path = testdata(name);
+  if (path.empty()) cr_skip_test("testdata %s is absent", name.c_str());
+  return read_file(path);
+}
+
+Bytes encode(const VImage& image, const char* suffix) {
+  void* buf = nullptr;
+  size_t size = 0;
+  image.write_to_buffer(suffix, &buf, &size);
+  Bytes out(static_cast<uint8_t*>(buf), static_cast<uint8_t*>(buf) + size);
+  g_free(buf);
+  return out;
+}
+
+// Decodes with libvips directly (loaders still restricted to the allowed ones),
+// into memory: libvips borrows the bytes, which are often a temporary here.
+VImage decode(const Bytes& bytes) {
+  return VImage::new_from_buffer(bytes.data(), bytes.size(), "").copy_memory();
+}
+
+// The image decoded, converted to 8-bit sRGB: a plain RGB image to compare.
+VImage decode_rgb(const Bytes& bytes) {
+  return decode(bytes).colourspace(VIPS_INTERPRETATION_sRGB).cast(VIPS_FORMAT_UCHAR);
+}
+
+std::string loader_of(const Bytes& bytes) {
+  const char* name = vips_foreign_find_load_buffer(bytes.data(), bytes.size());
+  vips_error_clear();
+  return name ? name : "";
+}
+
+void expect_probe(const Bytes& bytes, ImageFormat expected, uint32_t width, uint32_t height) {
+  auto info = iafs::probe_original(bytes, expected, all_formats());
+  cr_assert(info.ok(), "probe refused: %s", info.ok() ? "" : info.error().message.c_str());
+  cr_expect_eq(info->format, expected);
+  cr_expect_eq(info->width, width, "width %u, expected %u", info->width, width);
+  cr_expect_eq(info->height, height, "height %u, expected %u", info->height, height);
+}
+
+void expect_refused(const Bytes& bytes, ImageFormat expected, ErrorCode code,
+                    const iafs::OriginalLimits& limits = all_formats()) {
+  auto info = iafs::probe_original(bytes, expected, limits);
+  cr_assert_not(info.ok(), "probe accepted what it should refuse");
+  cr_expect_eq(info.error().code, code, "wrong code; message: %s", info.error().message.c_str());
+  cr_expect_not(info.error().message.empty());
+}
+
+iafs::EncodedImage thumb(const Bytes& original, Dimensions size, ImageFormat format) {
+  auto out = iafs::make_thumbnail(original, size, format, 80);
+  cr_assert(out.ok(), "make_thumbnail failed: %s", out.ok() ? "" : out.error().message.c_str());
+  return std::move(out).value();
+}
+
+uint32_t crc32(const uint8_t* data, size_t size) {
+  uint32_t crc = 0xffffffffu;
+  for (size_t i = 0; i < size; ++i) {
+    crc ^= data[i];
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+void put_be32(uint8_t* at, uint32_t value) {
+  for (int i = 0; i < 4; ++i) at[i] = uint8_t(value >> (24 - 8 * i));
+}
+
+// A small real PNG whose IHDR is rewritten to claim width x height (CRC fixed).
+Bytes png_claiming(uint32_t width, uint32_t height) {
+  Bytes png = make_image(4, 4, ".png");
+  cr_assert(std::memcmp(png.data() + 12, "IHDR", 4) == 0);
+  put_be32(png.data() + 16, width);
+  put_be32(png.data() + 20, height);
+  put_be32(png.data() + 29, crc32(png.data() + 12, 17));
+  return png;
+}
+
+// Stored corners of make_image's gradient: red grows to the right, green downwards.
+enum Corner { kTopLeft, kTopRight, kBottomLeft, kBottomRight };
+
+void expect_corner(const VImage& image, int x, int y, Corner corner) {
+  std::vector<double> p = image.getpoint(x, y);
+  bool right = corner == kTopRight || corner == kBottomRight;
+  bool bottom = corner == kBottomLeft || corner == kBottomRight;
+  cr_expect_eq(p[0] > 128, right, "pixel (%d,%d) red %g", x, y, p[0]);
+  cr_expect_eq(p[1] > 128, bottom, "pixel (%d,%d) green %g", x, y, p[1]);
+}
+
+// A 200x100 JPEG tagged with `orientation`: its thumbnail 50 wide must be
+// upright, with the stored corners `top_left` and `top_right` on top.
+void expect_upright(int orientation, Corner top_left, Corner top_right) {
+  Bytes original = make_image(200, 100, ".jpg", false, orientation);
+  auto info = iafs::probe_original(original, ImageFormat::kJpeg, all_formats());
+  cr_assert(info.ok());
+  bool swapped = orientation >= 5;
+  cr_expect_eq(info->width, swapped ? 100u : 200u);
+  auto size = iafs::thumbnail_dimensions(info->width, info->height, ThumbnailSpec{false, 50});
+  cr_assert(size.has_value());
+  cr_expect_eq(size->height, swapped ? 100u : 25u);
+  auto out = thumb(original, *size, ImageFormat::kPng);
+  VImage image = decode_rgb(out.bytes);
+  cr_assert_eq(image.width(), 50);
+  cr_assert_eq(image.height(), int(size->height));
+  expect_corner(image, 0, 0, top_left);
+  expect_corner(image, image.width() - 1, 0, top_right);
+}
+
+bool has_field_containing(const VImage& image, std::string_view needle) {
+  char** fields = vips_image_get_fields(image.get_image());
+  bool found = false;
+  for (char** f = fields; *f; ++f)
+    found = found || std::string_view(*f).find(needle) != std::string_view::npos;
+  g_strfreev(fields);
+  return found;
+}
+
+}  // namespace
+
+// --- probe_original -----------------------------------------------------
+
+Test(image, probe_accepts_jpeg) {
+  expect_probe(make_image(120, 80, ".jpg"), ImageFormat::kJpeg, 120, 80);
+}
+Test(image, probe_accepts_png) {
+  expect_probe(make_image(120, 80, ".png"), ImageFormat::kPng, 120, 80);
+}
+Test(image, probe_accepts_webp) {
+  expect_probe(make_image(120, 80, ".webp"), ImageFormat::kWebp, 120, 80);
+}
+Test(image, probe_accepts_gif) {
+  expect_probe(make_image(120, 80, ".gif"), ImageFormat::kGif, 120, 80);
+}
+Test(image, probe_accepts_avif) {
+  expect_probe(make_image(120, 80, ".avif"), ImageFormat::kAvif, 120, 80);
+}
+Test(image, probe_accepts_heic) {
+  expect_probe(make_image(120, 80, ".heic"), ImageFormat::kHeif, 120, 80);
+}
+
+Test(image, probe_measures_real_photo) {
+  expect_probe(photo("colorful-cups-2560x1600.jpg"), ImageFormat::kJpeg, 2560, 1600);
+}
+
+Test(image, probe_refuses_png_bytes_named_jpg) {
+  expect_refused(make_image(40, 30, ".png"), ImageFormat::kJpeg, ErrorCode::kInvalid);
+  auto info = iafs::probe_original(make_image(40, 30, ".png"), ImageFormat::kJpeg, all_formats());
+  cr_expect(info.error().message.find("PNG") != std::string::npos, "%s",
+            info.error().message.c_str());
+}
+
+Test(image, probe_refuses_avif_bytes_named_heic) {
+  expect_refused(make_image(40, 30, ".avif"), ImageFormat::kHeif, ErrorCode::kInvalid);
+  expect_refused(make_image(40, 30, ".heic"), ImageFormat::kAvif, ErrorCode::kInvalid);
+}
+
+Test(image, probe_refuses_truncated_jpeg) {
+  Bytes jpeg = photo("rocket.jpg");
+  jpeg.resize(jpeg.size() / 2);
+  expect_refused(jpeg, ImageFormat::kJpeg, ErrorCode::kInvalid);
+}
+
+Test(image, probe_refuses_truncated_png) {
+  Bytes png = photo("chelsea.png");
+  png.resize(png.size() / 2);
+  expect_refused(png, ImageFormat::kPng, ErrorCode::kInvalid);
+}
+
+Test(image, probe_refuses_empty_bytes) {
+  expect_refused({}, ImageFormat::kJpeg, ErrorCode::kInvalid);
+}
+
+Test(image, probe_refuses_text) {
+  std::string_view text = "hello, this is not an image\n";
+  expect_refused(Bytes(text.begin(), text.end()), ImageFormat::kPng, ErrorCode::kInvalid);
+}
+
+Test(image, probe_refuses_over_max_bytes) {
+  Bytes jpeg = make_image(64, 64, ".jpg");
+  iafs::OriginalLimits limits = all_formats();
+  limits.max_bytes = jpeg.size() - 1;
+  expect_refused(jpeg, ImageFormat::kJpeg, ErrorCode::kTooBig, limits);
+  limits.max_bytes = jpeg.size();
+  cr_expect(iafs::probe_original(jpeg, ImageFormat::kJpeg, limits).ok());
+}
+
+Test(image, probe_refuses_over_max_pixels) {
+  Bytes png = make_image(200, 100, ".png");
+  iafs::OriginalLimits limits = all_formats();
+  limits.max_pixels = 200 * 100 - 1;
+  expect_refused(png, ImageFormat::kPng, ErrorCode::kTooBig, limits);
+  limits.max_pixels = 200 * 100;
+  cr_expect(iafs::probe_original(png, ImageFormat::kPng, limits).ok());
+}
+
+Test(image, probe_refuses_decompression_bomb_quickly) {
+  Bytes bomb = png_claiming(50000, 50000);
+  auto start = std::chrono::steady_clock::now();
+  expect_refused(bomb, ImageFormat::kPng, ErrorCode::kTooBig);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  cr_expect(elapsed < std::chrono::milliseconds(500));
+}
+
+Test(image, probe_reports_size_after_orientation) {
+  expect_probe(make_image(200, 100, ".jpg", false, 6), ImageFormat::kJpeg, 100, 200);
+  expect_probe(make_image(200, 100, ".jpg", false, 3), ImageFormat::kJpeg, 200, 100);
+}
+
+Test(image, probe_refuses_format_not_in_limits) {
+  iafs::OriginalLimits limits;
+  limits.formats = {ImageFormat::kPng};
+  expect_refused(make_image(40, 30, ".jpg"), ImageFormat::kJpeg, ErrorCode::kInvalid, limits);
+}
+
+Test(image, probe_refuses_blocked_loaders) {
+  VImage rgb = decode_rgb(make_image(40, 30, ".png"));
+  expect_refused(encode(rgb, ".tif"), ImageFormat::kJpeg, ErrorCode::kInvalid);
+  expect_refused(encode(rgb, ".ppm"), ImageFormat::kPng, ErrorCode::kInvalid);
+  std::string_view svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>";
+  expect_refused(Bytes(svg.begin(), svg.end()), ImageFormat::kPng, ErrorCode::kInvalid);
+}
+
+Test(image, blocked_loaders_fail_inside_libvips_too) {
+  Bytes tiff = encode(decode_rgb(make_image(40, 30, ".png")), ".tif");
+  bool threw = false;
+  try {
+    (void)decode(tiff).avg();
+  } catch (const vips::VError&) {
+    threw = true;
+  }
+  cr_expect(threw, "tiffload_buffer should be blocked");
+  auto out = iafs::make_thumbnail(tiff, Dimensions{20, 15}, ImageFormat::kJpeg, 80);
+  cr_expect_not(out.ok());
+}
+
+Test(image, probe_measures_first_frame_of_animated_gif) {
+  VImage red =
+      VImage::black(40, 30, VImage::option()->set("bands", 3)) + std::vector<double>{255, 0, 0};
+  VImage blue =
+      VImage::black(40, 30, VImage::option()->set("bands", 3)) + std::vector<double>{0, 0, 255};
+  VImage strip = red.join(blue, VIPS_DIRECTION_VERTICAL)
+                     .cast(VIPS_FORMAT_UCHAR)
+                     .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  strip.set("page-height", 30);
+  Bytes gif = encode(strip, ".gif");
+  expect_probe(gif, ImageFormat::kGif, 40, 30);
+  iafs::OriginalLimits limits = all_formats();
+  limits.max_pixels = 40 * 30;  // both frames count
+  expect_refused(gif, ImageFormat::kGif, ErrorCode::kTooBig, limits);
+
+  auto out = thumb(gif, Dimensions{20, 15}, ImageFormat::kPng);
+  VImage first = decode_rgb(out.bytes);
+  cr_expect_eq(first.width(), 20);
+  cr_expect_eq(first.height(), 15);
+  std::vector<double> p = first.getpoint(10, 10);
+  cr_expect(p[0] > 200 && p[2] < 50, "first frame should be red: %g %g %g", p[0], p[1], p[2]);
+}
+
+// --- thumbnail_dimensions -------------------------------------------------
+
+Test(image, dimensions_by_width_round_down) {
+  auto size = iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{false, 300});
+  cr_assert(size.has_value());
+  cr_expect_eq(size->width, 300u);
+  cr_expect_eq(size->height, 187u);
+}
+
+Test(image, dimensions_by_height) {
+  auto size = iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{true, 100});
+  cr_assert(size.has_value());
+  cr_expect_eq(size->width, 160u);
+  cr_expect_eq(size->height, 100u);
+}
+
+Test(image, dimensions_never_below_one_pixel) {
+  auto size = iafs::thumbnail_dimensions(10000, 10, ThumbnailSpec{false, 5});
+  cr_assert(size.has_value());
+  cr_expect_eq(size->width, 5u);
+  cr_expect_eq(size->height, 1u);
+  size = iafs::thumbnail_dimensions(10, 10000, ThumbnailSpec{true, 5});
+  cr_assert(size.has_value());
+  cr_expect_eq(size->width, 1u);
+}
+
+Test(image, dimensions_refuse_larger_than_original) {
+  cr_expect_not(iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{false, 2561}).has_value());
+  cr_expect_not(iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{true, 1601}).has_value());
+}
+
+Test(image, dimensions_equal_to_original_is_full_size) {
+  auto size = iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{false, 2560});
+  cr_assert(size.has_value());
+  cr_expect_eq(size->height, 1600u);
+  size = iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{true, 1600});
+  cr_assert(size.has_value());
+  cr_expect_eq(size->width, 2560u);
+}
+
+Test(image, dimensions_do_not_overflow) {
+  auto size =
+      iafs::thumbnail_dimensions(4000000000u, 3999999999u, ThumbnailSpec{false, 4000000000u});
+  cr_assert(size.has_value());
+  cr_expect_eq(size->height, 3999999999u);
+}
+
+// --- make_thumbnail ---------------------------------------------------------
+
+Test(image, thumbnail_has_exact_size_by_width) {
+  Bytes original = photo("colorful-cups-2560x1600.jpg");
+  auto out = thumb(original, Dimensions{300, 187}, ImageFormat::kJpeg);
+  cr_expect_eq(out.width, 300u);
+  cr_expect_eq(out.height, 187u);
+  VImage image = decode(out.bytes);
+  cr_expect_eq(image.width(), 300);
+  cr_expect_eq(image.height(), 187);
+}
+
+Test(image, thumbnail_has_exact_size_by_height) {
+  Bytes original = photo("colorful-cups-2560x1600.jpg");
+  auto size = iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{true, 100});
+  auto out = thumb(original, *size, ImageFormat::kJpeg);
+  VImage image = decode(out.bytes);
+  cr_expect_eq(image.width(), 160);
+  cr_expect_eq(image.height(), 100);
+}
+
+Test(image, thumbnail_has_exact_size_for_many_widths) {
+  Bytes original = make_image(997, 613, ".jpg", false, 6);  // displayed 613x997
+  for (uint32_t w : {1u, 2u, 3u, 7u, 64u, 99u, 100u, 101u, 300u, 301u, 612u, 613u}) {
+    auto size = iafs::thumbnail_dimensions(613, 997, ThumbnailSpec{false, w});
+    auto out = thumb(original, *size, ImageFormat::kPng);
+    VImage image = decode(out.bytes);
+    cr_expect_eq(image.width(), int(size->width), "width %u", w);
+    cr_expect_eq(image.height(), int(size->height), "width %u: height %d, expected %u", w,
+                 image.height(), size->height);
+  }
+}
+
+Test(image, orientation_1_is_upright) { expect_upright(1, kTopLeft, kTopRight); }
+Test(image, orientation_2_is_upright) { expect_upright(2, kTopRight, kTopLeft); }
+Test(image, orientation_3_is_upright) { expect_upright(3, kBottomRight, kBottomLeft); }
+Test(image, orientation_4_is_upright) { expect_upright(4, kBottomLeft, kBottomRight); }
+Test(image, orientation_5_is_upright) { expect_upright(5, kTopLeft, kBottomLeft); }
+Test(image, orientation_6_is_upright) { expect_upright(6, kBottomLeft, kTopLeft); }
+Test(image, orientation_7_is_upright) { expect_upright(7, kBottomRight, kTopRight); }
+Test(image, orientation_8_is_upright) { expect_upright(8, kTopRight, kBottomRight); }
+
+Test(image, thumbnail_strips_exif_and_gps) {
+  Bytes original = photo("colorful-cups-2560x1600.jpg");
+  cr_assert(has_field_containing(decode(original), "GPS"), "the test photo should carry GPS");
+  for (ImageFormat format : {ImageFormat::kJpeg, ImageFormat::kWebp, ImageFormat::kAvif,
+                             ImageFormat::kPng, ImageFormat::kGif}) {
+    VImage image = decode(thumb(original, Dimensions{100, 62}, format).bytes);
+    cr_expect_not(has_field_containing(image, "exif"), "format %d kept EXIF", int(format));
+    cr_expect_not(has_field_containing(image, "GPS"), "format %d kept GPS", int(format));
+    cr_expect_not(has_field_containing(image, "xmp"), "format %d kept XMP", int(format));
+    cr_expect_not(has_field_containing(image, "icc"), "format %d kept an ICC profile", int(format));
+  }
+}
+
+Test(image, thumbnail_flattens_alpha_onto_white_for_jpeg) {
+  // Left half opaque green, right half fully transparent.
+  VImage rgb =
+      VImage::black(100, 50, VImage::option()->set("bands", 3)) + std::vector<double>{0, 200, 0};
+  VImage alpha = VImage::black(50, 50)
+                     .join(VImage::black(50, 50) + 255, VIPS_DIRECTION_HORIZONTAL)
+                     .flip(VIPS_DIRECTION_HORIZONTAL);
+  VImage rgba = rgb.bandjoin(alpha)
+                    .cast(VIPS_FORMAT_UCHAR)
+                    .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_sRGB));
+  auto out = thumb(encode(rgba, ".png"), Dimensions{50, 25}, ImageFormat::kJpeg);
+  VImage image = decode_rgb(out.bytes);
+  cr_expect_eq(image.bands(), 3);
+  std::vector<double> clear = image.getpoint(45, 12);
+  for (double v : clear) cr_expect(v > 245, "transparent area should be white, got %g", v);
+  std::vector<double> opaque = image.getpoint(5, 12);
+  cr_expect(opaque[1] > 150 && opaque[0] < 60, "opaque area should stay green");
+}
+
+Test(image, thumbnail_keeps_alpha_for_png) {
+  auto out = thumb(make_image(80, 40, ".png", true), Dimensions{40, 20}, ImageFormat::kPng);
+  cr_expect_eq(decode(out.bytes).bands(), 4);
+}
+
+Test(image, thumbnail_of_16_bit_png_is_8_bit_srgb) {
+  VImage rgb16 = (decode_rgb(make_image(80, 40, ".png")).cast(VIPS_FORMAT_USHORT) * 256)
+                     .cast(VIPS_FORMAT_USHORT)
+                     .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_RGB16));
+  Bytes png16 = encode(rgb16, ".png");
+  cr_assert_eq(decode(png16).format(), VIPS_FORMAT_USHORT);
+  VImage image = decode(thumb(png16, Dimensions{40, 20}, ImageFormat::kPng).bytes);
+  cr_expect_eq(image.format(), VIPS_FORMAT_UCHAR);
+  cr_expect_eq(image.bands(), 3);
+  cr_expect(image.getpoint(39, 0)[0] > 200, "the gradient should survive as 8 bits");
+}
+
+Test(image, thumbnail_of_greyscale_is_srgb) {
+  Bytes grey =
+      encode(decode_rgb(make_image(80, 40, ".png")).colourspace(VIPS_INTERPRETATION_B_W), ".jpg");
+  cr_assert_eq(decode(grey).bands(), 1);
+  VImage image = decode(thumb(grey, Dimensions{40, 20}, ImageFormat::kPng).bytes);
+  cr_expect_eq(image.format(), VIPS_FORMAT_UCHAR);
+  cr_expect_eq(image.bands(), 3);
+}
+
+Test(image, thumbnail_of_cmyk_jpeg_is_srgb) {
+  Bytes cmyk =
+      encode(decode_rgb(make_image(80, 40, ".png")).colourspace(VIPS_INTERPRETATION_CMYK), ".jpg");
+  cr_assert_eq(decode(cmyk).bands(), 4);
+  cr_assert_eq(decode(cmyk).interpretation(), VIPS_INTERPRETATION_CMYK);
+  VImage image = decode(thumb(cmyk, Dimensions{40, 20}, ImageFormat::kJpeg).bytes);
+  cr_expect_eq(image.format(), VIPS_FORMAT_UCHAR);
+  cr_expect_eq(image.bands(), 3);
+  cr_expect_eq(image.interpretation(), VIPS_INTERPRETATION_sRGB);
+  std::vector<double> right = image.getpoint(39, 0);
+  cr_expect(right[0] > 150, "red should survive CMYK: %g %g %g", right[0], right[1], right[2]);
+}
+
+static void expect_output_format(ImageFormat format, const char* loader) {
+  auto out = thumb(make_image(160, 90, ".png", true), Dimensions{64, 36}, format);
+  cr_expect_eq(loader_of(out.bytes).rfind(loader, 0), 0u, "loader %s, expected %s",
+               loader_of(out.bytes).c_str(), loader);
+  VImage image = decode(out.bytes);
+  cr_expect_eq(image.width(), 64);
+  cr_expect_eq(image.height(), 36);
+  if (format == ImageFormat::kAvif) {
+    cr_expect_str_eq(image.get_string("heif-compression"), "av1");
+  }
+}
+
+Test(image, thumbnail_encodes_jpeg) {
+  expect_output_format(ImageFormat::kJpeg, "VipsForeignLoadJpeg");
+}
+Test(image, thumbnail_encodes_png) {
+  expect_output_format(ImageFormat::kPng, "VipsForeignLoadPng");
+}
+Test(image, thumbnail_encodes_webp) {
+  expect_output_format(ImageFormat::kWebp, "VipsForeignLoadWebp");
+}
+Test(image, thumbnail_encodes_gif) {
+  expect_output_format(ImageFormat::kGif, "VipsForeignLoadNsgif");
+}
+Test(image, thumbnail_encodes_avif) {
+  expect_output_format(ImageFormat::kAvif, "VipsForeignLoadHeif");
+}
+
+Test(image, thumbnail_from_heic_and_avif_originals) {
+  for (const char* suffix : {".heic", ".avif"}) {
+    auto out = thumb(make_image(120, 80, suffix), Dimensions{60, 40}, ImageFormat::kJpeg);
+    VImage image = decode(out.bytes);
+    cr_expect_eq(image.width(), 60);
+    cr_expect_eq(image.format(), VIPS_FORMAT_UCHAR);
+  }
+}
+
+// A 12-bit AVIF decodes to 16 bits: the thumbnail must scale it to 8, not
+// clip or darken it.
+Test(image, thumbnail_of_12_bit_avif_is_8_bit) {
+  Bytes avif12 = encode(decode_rgb(make_image(120, 80, ".png")), ".avif[bitdepth=12]");
+  cr_assert_eq(decode(avif12).format(), VIPS_FORMAT_USHORT);
+  VImage image = decode(thumb(avif12, Dimensions{60, 40}, ImageFormat::kJpeg).bytes);
+  cr_expect_eq(image.format(), VIPS_FORMAT_UCHAR);
+  std::vector<double> right = image.getpoint(59, 0);
+  cr_expect(right[0] > 200 && right[2] > 40 && right[2] < 90, "%g %g %g", right[0], right[1],
+            right[2]);
+}
+
+Test(image, thumbnail_of_garbage_is_io_error) {
+  std::string_view text = "definitely not an image";
+  auto out = iafs::make_thumbnail(Bytes(text.begin(), text.end()), Dimensions{10, 10},
+                                  ImageFormat::kJpeg, 80);
+  cr_assert_not(out.ok());
+  cr_expect_eq(out.error().code, ErrorCode::kIo);
+  cr_expect_not(out.error().message.empty());
+}
+
+Test(image, thumbnail_refuses_heic_output) {
+  auto out =
+      iafs::make_thumbnail(make_image(40, 30, ".jpg"), Dimensions{20, 15}, ImageFormat::kHeif, 80);
+  cr_assert_not(out.ok());
+  cr_expect_eq(out.error().code, ErrorCode::kIo);
+}
+
+Test(image, thumbnails_are_made_concurrently) {
+  Bytes original = make_image(640, 480, ".jpg", false, 6);
+  std::vector<std::thread> threads;
+  std::vector<int> ok(8, 0);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      auto size = iafs::thumbnail_dimensions(480, 640, ThumbnailSpec{false, uint32_t(50 + i)});
+      auto out = iafs::make_thumbnail(original, *size, ImageFormat::kWebp, 70);
+      auto info = iafs::probe_original(original, ImageFormat::kJpeg, all_formats());
+      ok[i] = out.ok() && out->width == size->width && info.ok() && info->width == 480;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 8; ++i) cr_expect(ok[i], "thread %d failed", i);
+}
+
+Test(image, init_is_idempotent) {
+  cr_expect(iafs::image_init("again").ok());
+  cr_expect(iafs::image_init("again").ok());
+  expect_probe(make_image(20, 10, ".png"), ImageFormat::kPng, 20, 10);
+}

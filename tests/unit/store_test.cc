@@ -1,0 +1,264 @@
+// Unit tests of the store: records, ops, listing order, blobs, pins.
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "store/hashing.h"
+#include "store/lmdb_blob_store.h"
+#include "store/store.h"
+
+using namespace iafs;
+
+namespace {
+
+std::string temp_store() {
+  char tmpl[] = "/tmp/iafs-store-test-XXXXXX";
+  cr_assert(mkdtemp(tmpl) != nullptr);
+  return tmpl;
+}
+
+std::unique_ptr<Store> open_store(const std::string& dir) {
+  StoreOptions options;
+  options.map_size = 1ull << 30;
+  auto store = Store::open(dir, options);
+  cr_assert(store.ok(), "open: %s", store.ok() ? "" : store.error().message.c_str());
+  return std::move(store).value();
+}
+
+EntityId int_id(uint64_t n) { return EntityId{true, n, std::to_string(n)}; }
+EntityId str_id(const std::string& s) { return EntityId{false, 0, s}; }
+
+ImageSetKey set_of(const EntityId& id, uint32_t index) {
+  return ImageSetKey{"posts", id, "photos", index};
+}
+
+std::vector<uint8_t> bytes_of(const std::string& s, size_t repeat = 1) {
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < repeat; ++i) out.insert(out.end(), s.begin(), s.end());
+  return out;
+}
+
+ApplyOutcome attach(Store& store, const ImageSetKey& set, const std::vector<uint8_t>& bytes,
+                    const std::string& ext = "jpg", int64_t time_ns = 1000) {
+  AttachOriginal op;
+  op.set = set;
+  op.blob = sha256_of(bytes);
+  op.size = bytes.size();
+  op.xxh3 = xxh3_of(bytes);
+  op.ext = ext;
+  op.width = 10;
+  op.height = 5;
+  auto outcome = store.apply(Op{op, time_ns}, bytes);
+  cr_assert(outcome.ok(), "attach: %s", outcome.ok() ? "" : outcome.error().message.c_str());
+  return *outcome;
+}
+
+std::vector<uint8_t> read_all(Store& store, const BlobId& id, uint64_t size, uint64_t offset = 0,
+                              uint64_t length = UINT64_MAX) {
+  std::vector<uint8_t> out;
+  Status s = store.read_blob(id, size, offset, length, [&](auto pieces) {
+    for (auto piece : pieces) out.insert(out.end(), piece.begin(), piece.end());
+  });
+  cr_assert(s.ok());
+  return out;
+}
+
+ThumbnailSpec width(uint32_t w) { return ThumbnailSpec{false, w, ImageFormat::kJpeg}; }
+
+}  // namespace
+
+Test(store, attaches_and_reads_back_an_original) {
+  auto store = open_store(temp_store());
+  auto bytes = bytes_of("hello image");
+  attach(*store, set_of(int_id(42), 0), bytes, "jpeg", 5000);
+  auto record = store->get_set(set_of(int_id(42), 0));
+  cr_assert(record.ok() && record->has_value());
+  cr_expect_eq((*record)->size, bytes.size());
+  cr_expect_eq((*record)->ext, "jpeg");
+  cr_expect_eq((*record)->mtime_ns, 5000);
+  cr_expect((*record)->blob == sha256_of(bytes));
+  cr_expect(read_all(*store, (*record)->blob, (*record)->size) == bytes);
+}
+
+Test(store, reads_ranges_across_chunks) {
+  auto store = open_store(temp_store());
+  std::vector<uint8_t> bytes(LmdbBlobStore::kChunkSize * 2 + 123);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7);
+  attach(*store, set_of(int_id(1), 0), bytes);
+  BlobId id = sha256_of(bytes);
+  uint64_t off = LmdbBlobStore::kChunkSize - 10;
+  auto part = read_all(*store, id, bytes.size(), off, LmdbBlobStore::kChunkSize + 50);
+  cr_assert_eq(part.size(), LmdbBlobStore::kChunkSize + 50);
+  cr_expect(std::equal(part.begin(), part.end(), bytes.begin() + off));
+  cr_expect(read_all(*store, id, bytes.size(), bytes.size() - 5, 100).size() == 5);
+}
+
+Test(store, identical_bytes_change_nothing) {
+  auto store = open_store(temp_store());
+  auto bytes = bytes_of("same");
+  attach(*store, set_of(int_id(1), 0), bytes, "jpg", 1000);
+  auto again = attach(*store, set_of(int_id(1), 0), bytes, "jpg", 2000);
+  cr_expect(!again.changed);
+  cr_expect_eq((*store->get_set(set_of(int_id(1), 0)))->mtime_ns, 1000);
+}
+
+Test(store, replacing_an_original_drops_its_thumbnails) {
+  auto store = open_store(temp_store());
+  auto set = set_of(int_id(1), 0);
+  auto first = bytes_of("first");
+  attach(*store, set, first);
+  auto thumb = store->put_thumbnail(set, width(3), sha256_of(first), bytes_of("t"), 3, 1, 1);
+  cr_assert(thumb.ok());
+  auto outcome = attach(*store, set, bytes_of("second"));
+  cr_expect_eq(outcome.dropped_thumbnails.size(), 1u);
+  cr_expect(!store->get_thumbnail(set, width(3))->has_value());
+  cr_expect(!store->get_blob(sha256_of(first))->has_value(), "old original freed");
+  cr_expect(!store->get_blob(thumb->blob)->has_value(), "old thumbnail freed");
+}
+
+Test(store, refuses_a_thumbnail_of_a_replaced_original) {
+  auto store = open_store(temp_store());
+  auto set = set_of(int_id(1), 0);
+  auto first = bytes_of("first");
+  attach(*store, set, first);
+  attach(*store, set, bytes_of("second"));
+  auto thumb = store->put_thumbnail(set, width(3), sha256_of(first), bytes_of("t"), 3, 1, 1);
+  cr_assert(!thumb.ok());
+  cr_expect_eq(thumb.error().code, ErrorCode::kNotFound);
+}
+
+Test(store, identical_uploads_share_one_blob) {
+  auto store = open_store(temp_store());
+  auto bytes = bytes_of("shared");
+  attach(*store, set_of(int_id(1), 0), bytes);
+  attach(*store, set_of(int_id(2), 0), bytes);
+  cr_expect_eq((*store->get_blob(sha256_of(bytes)))->refs, 2u);
+  cr_assert(store->apply(Op{RemoveSet{set_of(int_id(1), 0)}, 1}).ok());
+  cr_expect_eq((*store->get_blob(sha256_of(bytes)))->refs, 1u);
+}
+
+Test(store, lists_integer_ids_numerically_before_string_ids) {
+  auto store = open_store(temp_store());
+  for (auto id : {int_id(10), str_id("007"), int_id(9), str_id("abc"), int_id(100)}) {
+    attach(*store, set_of(id, 0), bytes_of(id.text));
+    attach(*store, set_of(id, 1), bytes_of(id.text + "x"));
+  }
+  std::vector<std::string> listed;
+  cr_assert(store->list_entities("posts", std::nullopt, [&](const EntityId& id) {
+    listed.push_back(id.text);
+    return true;
+  }).ok());
+  std::vector<std::string> expected{"9", "10", "100", "007", "abc"};
+  cr_expect(listed == expected);
+  listed.clear();
+  cr_assert(store->list_entities("posts", int_id(100), [&](const EntityId& id) {
+    listed.push_back(id.text);
+    return true;
+  }).ok());
+  cr_expect(listed == (std::vector<std::string>{"007", "abc"}));
+}
+
+Test(store, lists_indexes_ascending_and_resumes) {
+  auto store = open_store(temp_store());
+  for (uint32_t index : {300u, 2u, 10u, 0u, 4294967295u}) {
+    attach(*store, set_of(int_id(1), index), bytes_of(std::to_string(index)));
+  }
+  std::vector<uint32_t> listed;
+  auto collect = [&](uint32_t index) {
+    listed.push_back(index);
+    return true;
+  };
+  cr_assert(store->list_sets("posts", int_id(1), "photos", std::nullopt, collect).ok());
+  cr_expect(listed == (std::vector<uint32_t>{0, 2, 10, 300, 4294967295u}));
+  listed.clear();
+  cr_assert(store->list_sets("posts", int_id(1), "photos", 10u, collect).ok());
+  cr_expect(listed == (std::vector<uint32_t>{300, 4294967295u}));
+}
+
+Test(store, moves_a_set_with_its_thumbnails) {
+  auto store = open_store(temp_store());
+  auto from = set_of(int_id(1), 3);
+  auto to = set_of(int_id(2), 1);
+  auto bytes = bytes_of("moving");
+  attach(*store, from, bytes);
+  cr_assert(store->put_thumbnail(from, width(4), sha256_of(bytes), bytes_of("t"), 4, 2, 1).ok());
+  cr_assert(store->apply(Op{MoveSet{from, to}, 1}).ok());
+  cr_expect(!store->get_set(from)->has_value());
+  cr_expect(store->get_set(to)->has_value());
+  cr_expect(store->get_thumbnail(to, width(4))->has_value());
+  cr_expect(!store->get_thumbnail(from, width(4))->has_value());
+}
+
+Test(store, refuses_to_move_onto_a_set_holding_an_original) {
+  auto store = open_store(temp_store());
+  attach(*store, set_of(int_id(1), 0), bytes_of("a"));
+  attach(*store, set_of(int_id(1), 1), bytes_of("b"));
+  auto outcome = store->apply(Op{MoveSet{set_of(int_id(1), 0), set_of(int_id(1), 1)}, 1});
+  cr_assert(!outcome.ok());
+  cr_expect_eq(outcome.error().code, ErrorCode::kNotEmpty);
+  cr_expect(read_all(*store, sha256_of(bytes_of("a")), 1) == bytes_of("a"));
+}
+
+Test(store, a_pinned_blob_outlives_its_last_reference) {
+  auto store = open_store(temp_store());
+  auto set = set_of(int_id(1), 0);
+  auto old_bytes = bytes_of("old");
+  attach(*store, set, old_bytes);
+  cr_assert(store->pin(sha256_of(old_bytes)).ok());
+  attach(*store, set, bytes_of("new"));
+  cr_expect(read_all(*store, sha256_of(old_bytes), 3) == old_bytes);
+  store->unpin(sha256_of(old_bytes));
+  cr_expect(!store->get_blob(sha256_of(old_bytes))->has_value());
+}
+
+Test(store, frees_unreferenced_blobs_at_the_next_open) {
+  std::string dir = temp_store();
+  auto old_bytes = bytes_of("old");
+  {
+    auto store = open_store(dir);
+    attach(*store, set_of(int_id(1), 0), old_bytes);
+    cr_assert(store->pin(sha256_of(old_bytes)).ok());
+    attach(*store, set_of(int_id(1), 0), bytes_of("new"));
+    cr_expect(store->get_blob(sha256_of(old_bytes))->has_value());
+  }
+  auto store = open_store(dir);
+  cr_expect(!store->get_blob(sha256_of(old_bytes))->has_value());
+  cr_expect(store->get_set(set_of(int_id(1), 0))->has_value());
+}
+
+Test(store, sets_the_mtime_of_an_original) {
+  auto store = open_store(temp_store());
+  attach(*store, set_of(str_id("x"), 0), bytes_of("a"), "png", 1);
+  cr_assert(store->apply(Op{SetMtime{set_of(str_id("x"), 0), 777}, 2}).ok());
+  cr_expect_eq((*store->get_set(set_of(str_id("x"), 0)))->mtime_ns, 777);
+}
+
+Test(store, removing_an_absent_set_is_not_found) {
+  auto store = open_store(temp_store());
+  auto outcome = store->apply(Op{RemoveSet{set_of(int_id(5), 0)}, 1});
+  cr_assert(!outcome.ok());
+  cr_expect_eq(outcome.error().code, ErrorCode::kNotFound);
+}
+
+Test(store, a_full_map_is_no_space_and_the_store_stays_readable) {
+  std::string dir = temp_store();
+  StoreOptions options;
+  options.map_size = 2 * 1024 * 1024;
+  auto store = Store::open(dir, options);
+  cr_assert(store.ok());
+  auto small = bytes_of("kept");
+  attach(**store, set_of(int_id(1), 0), small);
+  std::vector<uint8_t> big(4 * 1024 * 1024, 7);
+  AttachOriginal op;
+  op.set = set_of(int_id(2), 0);
+  op.blob = sha256_of(big);
+  op.size = big.size();
+  op.ext = "jpg";
+  auto outcome = (*store)->apply(Op{op, 1}, big);
+  cr_assert(!outcome.ok());
+  cr_expect_eq(outcome.error().code, ErrorCode::kNoSpace);
+  cr_expect(read_all(**store, sha256_of(small), small.size()) == small);
+}
