@@ -15,7 +15,7 @@ foreach(line IN LISTS lines)
     set(name ${CMAKE_MATCH_2})
     string(APPEND content
       "add_test(${PREFIX}.${suite}.${name} \"${TEST_BINARY}\" --filter=${suite}/${name} --jobs=1)\n"
-      "set_tests_properties(${PREFIX}.${suite}.${name} PROPERTIES TIMEOUT 120)\n")
+      "set_tests_properties(${PREFIX}.${suite}.${name} PROPERTIES TIMEOUT 120 ENVIRONMENT \"${ENV}\")\n")
   endif()
 endforeach()
 if(content STREQUAL "")

@@ -1,0 +1,163 @@
+"""Shared helpers for integration tests: mount a temporary store for real,
+make images with libvips' command-line tools, and always unmount."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+BINARY = os.environ.get("IAFS_BINARY", "")
+TESTDATA = os.environ.get("IAFS_TESTDATA_DIR", "")
+MAKE_IMAGE = os.environ.get("IAFS_MAKE_IMAGE", "make_test_image")
+
+
+def testdata(name):
+    """The path of a photograph in ../shared/testdata, or skip the test."""
+    path = os.path.join(TESTDATA, name)
+    if not TESTDATA or not os.path.exists(path):
+        raise unittest.SkipTest(f"test photo {name} not available")
+    return path
+
+
+def run(*args, check=True, **kwargs):
+    """Runs a command; returns the CompletedProcess (text output)."""
+    return subprocess.run(list(args), check=check, capture_output=True, text=True, **kwargs)
+
+
+def make_image(path, width, height, alpha=False, orientation=0):
+    """Writes a gradient image of width x height to `path`, encoded by its suffix
+    (red grows left to right, green top to bottom); with `orientation` 1..8 the
+    EXIF orientation tag is set (JPEG, WebP)."""
+    args = [MAKE_IMAGE, path, str(width), str(height)]
+    if alpha:
+        args.append("alpha")
+    if orientation:
+        args.append(f"orientation={orientation}")
+    run(*args)
+    return path
+
+
+def vips_size(path):
+    """(width, height) of an image file as libvips reads it (no rotation)."""
+    w = int(run("vipsheader", "-f", "width", path).stdout.strip())
+    h = int(run("vipsheader", "-f", "height", path).stdout.strip())
+    return w, h
+
+
+def vips_field(path, field):
+    result = run("vipsheader", "-f", field, path, check=False)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def vips_loader(path):
+    return vips_field(path, "vips-loader")
+
+
+class Mount:
+    """A running imageattachfs daemon (in the foreground, a child of the test)
+    serving a store in a temporary directory."""
+
+    def __init__(self, root, store=None, options=()):
+        self.root = root
+        self.store = store or os.path.join(root, "store")
+        self.mnt = os.path.join(root, "mnt")
+        os.makedirs(self.mnt, exist_ok=True)
+        self.log_path = os.path.join(root, f"daemon-{time.monotonic_ns()}.log")
+        self.options = list(options)
+        self.proc = None
+
+    def start(self, foreground=True):
+        if not BINARY:
+            raise unittest.SkipTest("IAFS_BINARY not set (run through ctest)")
+        args = [BINARY]
+        for option in self.options:
+            args += ["-o", option]
+        args += [self.store, self.mnt]
+        if foreground:
+            args.append("-f")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while not os.path.ismount(self.mnt):
+            if self.proc.poll() is not None and foreground:
+                raise AssertionError(f"daemon exited {self.proc.returncode}: {self.read_log()}")
+            if time.monotonic() > deadline:
+                raise AssertionError("mount did not appear: " + self.read_log())
+            time.sleep(0.02)
+        return self
+
+    def path(self, relative):
+        return os.path.join(self.mnt, relative.lstrip("/"))
+
+    def read_log(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        """Unmounts and waits for the daemon; kills it by pid if it hangs."""
+        if os.path.ismount(self.mnt):
+            result = run("fusermount3", "-u", self.mnt, check=False)
+            if result.returncode != 0:
+                run("fusermount3", "-uz", self.mnt, check=False)
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.log.close()
+            self.proc = None
+
+    def kill9(self):
+        """SIGKILL the daemon, then clear the dead mount."""
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+        self.proc = None
+        run("fusermount3", "-uz", self.mnt, check=False)
+
+
+class MountedTestCase(unittest.TestCase):
+    """Each test gets a fresh store mounted at self.mnt; it is always unmounted."""
+
+    mount_options = ()
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="iafs-it-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.mount = Mount(self.tmp, options=self.mount_options)
+        self.addCleanup(self.mount.stop)
+        self.mount.start()
+        self.mnt = self.mount.mnt
+
+    def p(self, relative):
+        return self.mount.path(relative)
+
+    def remount(self):
+        self.mount.stop()
+        self.mount.start()
+
+    def image(self, name, width, height, **kwargs):
+        """An image file made in the test's temporary directory."""
+        return make_image(os.path.join(self.tmp, name), width, height, **kwargs)
+
+    def put(self, relative, source):
+        """cp `source` into the mount at `relative`; returns the mount path."""
+        target = self.p(relative)
+        run("cp", source, target)
+        return target
+
+    def read(self, path):
+        with open(path, "rb") as f:
+            return f.read()
+
+    def assertErrno(self, errno_value, fn, *args):
+        with self.assertRaises(OSError) as caught:
+            fn(*args)
+        self.assertEqual(caught.exception.errno, errno_value,
+                         f"expected {os.strerror(errno_value)}, got {caught.exception}")
