@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs every Debian 12 package ImageAttachFS needs to build, test and run.
-# Idempotent: apt-get skips what is already installed.
+# Idempotent: apt-get skips what is already installed. lomiri-wallpapers-20.04
+# ships the real photographs that the demo (contrib/demo.sh) uses.
 set -eu
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -13,4 +14,5 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libvips-dev libvips-tools \
   libxxhash-dev libssl-dev \
   libcriterion-dev \
-  attr rsync python3 ca-certificates
+  attr rsync python3 ca-certificates \
+  lomiri-wallpapers-20.04

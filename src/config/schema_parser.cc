@@ -19,7 +19,14 @@ namespace {
 
 constexpr size_t kMaxNameBytes = 64;
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('\'');
+  out.append(text);
+  out.push_back('\'');
+  return out;
+}
 
 Error bad_value(std::string_view key, std::string_view value, std::string_view why) {
   return make_error(ErrorCode::kInvalid,
