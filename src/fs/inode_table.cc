@@ -45,6 +45,7 @@ fuse_ino_t InodeTable::add(Node node, const std::string& key) {
   }
   node.nodeid = next_++;
   node.lookups = 1;
+  if (!node.path.is_directory()) index_file(node.nodeid, path_string(node.path));
   nodes_[node.nodeid] = node;
   if (!key.empty()) {
     by_key_[key] = node.nodeid;
@@ -86,6 +87,7 @@ void InodeTable::forget(fuse_ino_t nodeid, uint64_t count) {
   if (it == nodes_.end()) return;
   it->second.lookups = it->second.lookups > count ? it->second.lookups - count : 0;
   if (it->second.lookups > 0) return;
+  if (!it->second.path.is_directory()) unindex_file(nodeid, path_string(it->second.path));
   nodes_.erase(it);
   if (auto key = keys_.find(nodeid); key != keys_.end()) {
     if (auto owner = by_key_.find(key->second); owner != by_key_.end() && owner->second == nodeid) {
@@ -105,10 +107,23 @@ std::optional<fuse_ino_t> InodeTable::find_directory(const std::string& path_tex
 std::vector<fuse_ino_t> InodeTable::find_files(const std::string& path_text) {
   std::lock_guard lock(mutex_);
   std::vector<fuse_ino_t> out;
-  for (const auto& [nodeid, node] : nodes_) {
-    if (!node.path.is_directory() && path_string(node.path) == path_text) out.push_back(nodeid);
-  }
+  auto [begin, end] = files_.equal_range(path_text);
+  for (auto it = begin; it != end; ++it) out.push_back(it->second);
   return out;
+}
+
+void InodeTable::index_file(fuse_ino_t nodeid, const std::string& path_text) {
+  files_.emplace(path_text, nodeid);
+}
+
+void InodeTable::unindex_file(fuse_ino_t nodeid, const std::string& path_text) {
+  auto [begin, end] = files_.equal_range(path_text);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second == nodeid) {
+      files_.erase(it);
+      return;
+    }
+  }
 }
 
 void InodeTable::detach_directory(const std::string& path_text) {
@@ -125,6 +140,8 @@ void InodeTable::retarget_file(fuse_ino_t nodeid, const ImagePath& path) {
   std::lock_guard lock(mutex_);
   auto it = nodes_.find(nodeid);
   if (it == nodes_.end()) return;
+  unindex_file(nodeid, path_string(it->second.path));
+  index_file(nodeid, path_string(path));
   it->second.path = path;
   it->second.version.reset();
   it->second.scratch_id = 0;
@@ -153,9 +170,14 @@ void InodeTable::move_directory(const ImagePath& from, const ImagePath& to) {
   // Everything under the source now names the same place under the target.
   std::vector<std::pair<std::string, fuse_ino_t>> rekeyed;
   for (auto& [nodeid, node] : nodes_) {
-    if (!is_under(path_string(node.path), from_text)) continue;
+    const std::string old_text = path_string(node.path);
+    if (!is_under(old_text, from_text)) continue;
     node.path.set.id = to.set.id;
     node.path.set.index = to.set.index;
+    if (!node.path.is_directory()) {
+      unindex_file(nodeid, old_text);
+      index_file(nodeid, path_string(node.path));
+    }
     auto key = keys_.find(nodeid);
     if (key == keys_.end()) continue;
     by_key_.erase(key->second);

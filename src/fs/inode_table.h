@@ -59,6 +59,8 @@ class InodeTable {
 
  private:
   fuse_ino_t add(Node node, const std::string& key);
+  void index_file(fuse_ino_t nodeid, const std::string& path_text);
+  void unindex_file(fuse_ino_t nodeid, const std::string& path_text);
   static std::string file_key(const std::string& path_text, const std::string& what);
 
   std::mutex mutex_;
@@ -66,6 +68,7 @@ class InodeTable {
   std::unordered_map<fuse_ino_t, Node> nodes_;
   std::unordered_map<std::string, fuse_ino_t> by_key_;  // "d:/path" or "f:/path#rev"
   std::unordered_map<fuse_ino_t, std::string> keys_;
+  std::unordered_multimap<std::string, fuse_ino_t> files_;  // file nodes by path text
 };
 
 }  // namespace iafs

@@ -20,7 +20,7 @@ Status commit_scratch(Filesystem& fs, const ImagePath& from, const ImagePath& to
   struct stat st;
   if (!fd || fstat(fd.get(), &st) != 0) return make_error(ErrorCode::kIo, "cannot read " + scratch->file);
   int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-  if (Status s = commit_staged(fs, to, fd.get(), mtime_ns); !s) return s;
+  if (Status s = commit_staged(fs, to, fd.get(), mtime_ns, SetDirLock::kHeldByOp); !s) return s;
   // The kernel now shows the scratch file's inode under the original's name:
   // that node resolves to the committed original, and the name is looked up
   // again once the kernel lets go of the directory.
@@ -115,9 +115,10 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
     if (renamed.error().code != ErrorCode::kNotFound) {
       fs.log_refusal(std::string("rename to ") + newname + " of", *from, renamed.error());
     }
-    return reply_error(req, renamed.error());
+    reply_error(req, renamed.error());
+  } else {
+    fuse_reply_err(req, 0);
   }
-  fuse_reply_err(req, 0);
   fs.send_later();
 }
 

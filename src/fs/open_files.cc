@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "fs/operations.h"
 #include "fs/uploads.h"
@@ -103,12 +104,13 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
   }
   Status read = fs.sets().store().read_blob(
       version.blob, version.size, off, size, [req](auto pieces) {
-        iovec iov[pieces.size()];  // at most max_read / chunk size + 1 pieces
+        // Straight from the store's memory map to the kernel, no copy.
+        std::vector<iovec> iov(pieces.size());
         for (size_t i = 0; i < pieces.size(); ++i) {
           iov[i].iov_base = const_cast<uint8_t*>(pieces[i].data());
           iov[i].iov_len = pieces[i].size();
         }
-        fuse_reply_iov(req, iov, static_cast<int>(pieces.size()));
+        fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
       });
   if (!read) {
     fs.log_refusal("read", file->path, read.error());

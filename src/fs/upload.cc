@@ -59,17 +59,26 @@ Result<std::unique_ptr<OpenFile>> begin_upload(Filesystem& fs, const ImagePath& 
   return file;
 }
 
-Status commit_staged(Filesystem& fs, const ImagePath& path, int fd, int64_t mtime_ns) {
+Status commit_staged(Filesystem& fs, const ImagePath& path, int fd, int64_t mtime_ns,
+                     SetDirLock lock) {
   auto mapped = MappedFile::map(fd);
   if (!mapped) return mapped.error();
   auto outcome =
       fs.sets().commit_original(path, {mapped->data(), mapped->size()}, mtime_ns);
-  if (!outcome) return outcome.error();
+  if (!outcome) {
+    fs.invalidate_files(path);
+    return outcome.error();
+  }
   if (!outcome->changed) return Status::Ok();
   ImagePath set_dir = parent_path(path);
   fs.invalidate_files(path);
   if (outcome->before && outcome->before->ext != path.original_ext) {
-    fs.invalidate_entry(set_dir, "original." + outcome->before->ext);
+    std::string old_name = "original." + outcome->before->ext;
+    if (lock == SetDirLock::kFree) {
+      fs.invalidate_entry(set_dir, old_name);
+    } else {
+      fs.invalidate_entry_later(set_dir, old_name);
+    }
   }
   fs.invalidate_thumbnails(set_dir, outcome->dropped_thumbnails);
   return Status::Ok();
@@ -152,7 +161,8 @@ void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     return;
   }
   std::lock_guard lock(file->mutex);
-  Status committed = commit_staged(fs, file->path, file->fd.get(), file->mtime_ns);
+  Status committed =
+      commit_staged(fs, file->path, file->fd.get(), file->mtime_ns, SetDirLock::kFree);
   if (!committed) {
     file->refusal = committed.error();
     return reply_error(req, committed.error());
