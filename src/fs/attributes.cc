@@ -55,6 +55,16 @@ Status set_mtime(Filesystem& fs, const Node& node, OpenFile* file, const timespe
   return Status::Ok();  // directories and thumbnails: nothing to keep
 }
 
+// The image whose attributes a node shows: its version, or for a node with
+// none (an original just created), the original stored at its path.
+std::optional<FileVersion> image_of(Filesystem& fs, const Node& node) {
+  if (node.version) return node.version;
+  if (node.path.kind != NodeKind::kOriginal) return std::nullopt;
+  auto current = fs.sets().find_original(node.path);
+  if (!current) return std::nullopt;
+  return *current;
+}
+
 }  // namespace
 
 void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat* attr, int to_set,
@@ -90,12 +100,7 @@ void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char* name, size_t siz
   if (std::strncmp(name, "user.", 5) != 0) {
     return reply_error(req, make_error(ErrorCode::kNotSupported, "only user.image.*"));
   }
-  std::optional<FileVersion> version = node->version;
-  if (!version && node->path.kind == NodeKind::kOriginal) {
-    auto current = fs.sets().find_original(node->path);
-    if (current) version = *current;
-  }
-  if (version) {
+  if (std::optional<FileVersion> version = image_of(fs, *node)) {
     for (const auto& [key, value] : fs.sets().attributes(*version)) {
       if (key != name) continue;
       if (size == 0) return (void)fuse_reply_xattr(req, value.size());
@@ -111,12 +116,7 @@ void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size) {
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
   std::string names;
-  std::optional<FileVersion> version = node->version;
-  if (!version && node->path.kind == NodeKind::kOriginal) {
-    auto current = fs.sets().find_original(node->path);
-    if (current) version = *current;
-  }
-  if (version) {
+  if (std::optional<FileVersion> version = image_of(fs, *node)) {
     for (const auto& [key, value] : fs.sets().attributes(*version)) {
       names.append(key);
       names.push_back('\0');

@@ -1,0 +1,224 @@
+// Unit tests of attach (ImageSets), driven directly, without mounting.
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "attach/image_sets.h"
+#include "config/schema_parser.h"
+#include "path/path.h"
+#include "test_images.h"
+
+using namespace iafs;
+
+namespace {
+
+struct Fixture {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<StagingArea> staging;
+  std::unique_ptr<ImageSets> sets;
+
+  Fixture() {
+    test::ensure_vips();
+    char tmpl[] = "/tmp/iafs-attach-test-XXXXXX";
+    cr_assert(mkdtemp(tmpl) != nullptr);
+    StoreOptions options;
+    options.map_size = 1ull << 30;
+    auto opened = Store::open(tmpl, options);
+    cr_assert(opened.ok());
+    store = std::move(opened).value();
+    auto area = StagingArea::open(std::string(tmpl) + "/staging");
+    cr_assert(area.ok());
+    staging = std::move(area).value();
+    sets = std::make_unique<ImageSets>(*store, default_schema(), *staging, 2);
+  }
+};
+
+ImagePath at(const std::string& text) {
+  auto path = parse_path(text, default_schema());
+  cr_assert(path.ok(), "parse %s", text.c_str());
+  return *path;
+}
+
+Result<FileVersion> make_and_wait(ImageSets& sets, const ImagePath& path) {
+  std::mutex m;
+  std::condition_variable cv;
+  std::optional<Result<FileVersion>> out;
+  sets.make_thumbnail(path, [&](const Result<FileVersion>& r) {
+    std::lock_guard lock(m);
+    out = r;
+    cv.notify_one();
+  });
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return out.has_value(); });
+  return *out;
+}
+
+}  // namespace
+
+Test(attach, commits_an_original_and_measures_it_as_displayed) {
+  Fixture f;
+  auto bytes = test::make_image(300, 200, ".jpg", false, 6);
+  auto outcome = f.sets->commit_original(at("/posts/1/photos/0/original.jpg"), bytes, 0);
+  cr_assert(outcome.ok(), "%s", outcome.ok() ? "" : outcome.error().message.c_str());
+  auto found = f.sets->find_original(at("/posts/1/photos/0/original.jpg"));
+  cr_assert(found.ok());
+  cr_expect_eq(found->width, 200u);
+  cr_expect_eq(found->height, 300u);
+  cr_expect_eq(found->size, bytes.size());
+}
+
+Test(attach, a_refused_upload_leaves_the_previous_original) {
+  Fixture f;
+  auto good = test::make_image(64, 64, ".png");
+  cr_assert(f.sets->commit_original(at("/users/7/picture/original.png"), good, 0).ok());
+  std::vector<uint8_t> junk{'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'};
+  auto refused = f.sets->commit_original(at("/users/7/picture/original.png"), junk, 0);
+  cr_assert(!refused.ok());
+  cr_expect_eq(refused.error().code, ErrorCode::kInvalid);
+  auto kept = f.sets->find_original(at("/users/7/picture/original.png"));
+  cr_assert(kept.ok());
+  cr_expect_eq(kept->size, good.size());
+}
+
+Test(attach, refuses_an_empty_upload) {
+  Fixture f;
+  auto refused = f.sets->commit_original(at("/posts/1/photos/0/original.jpg"), {}, 0);
+  cr_assert(!refused.ok());
+  cr_expect_eq(refused.error().code, ErrorCode::kInvalid);
+}
+
+Test(attach, finds_an_original_only_under_its_extension_as_written) {
+  Fixture f;
+  auto bytes = test::make_image(40, 30, ".jpg");
+  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.jpeg"), bytes, 0).ok());
+  cr_expect(f.sets->find_original(at("/posts/1/photos/0/original.jpeg")).ok());
+  cr_expect(!f.sets->find_original(at("/posts/1/photos/0/original.jpg")).ok());
+}
+
+Test(attach, makes_a_thumbnail_of_the_exact_size_and_stores_it) {
+  Fixture f;
+  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.jpg"),
+                                    test::make_image(2560, 1600, ".jpg"), 0)
+                .ok());
+  auto made = make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/300.jpg"));
+  cr_assert(made.ok(), "%s", made.ok() ? "" : made.error().message.c_str());
+  cr_expect_eq(made->width, 300u);
+  cr_expect_eq(made->height, 187u);
+  auto stored = f.sets->find_thumbnail(at("/posts/1/photos/0/thumb/300.jpg"));
+  cr_assert(stored.ok() && stored->stored.has_value());
+  cr_expect_eq(stored->stored->revision, made->revision);
+}
+
+Test(attach, concurrent_requests_for_one_thumbnail_make_it_once) {
+  Fixture f;
+  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.jpg"),
+                                    test::make_image(1200, 800, ".jpg"), 0)
+                .ok());
+  std::mutex m;
+  std::condition_variable cv;
+  int done = 0;
+  std::set<uint64_t> revisions;
+  for (int i = 0; i < 16; ++i) {
+    f.sets->make_thumbnail(at("/posts/1/photos/0/thumb/100.webp"),
+                           [&](const Result<FileVersion>& r) {
+                             std::lock_guard lock(m);
+                             if (r.ok()) revisions.insert(r->revision);
+                             ++done;
+                             cv.notify_one();
+                           });
+  }
+  std::unique_lock lock(m);
+  cv.wait(lock, [&] { return done == 16; });
+  cr_expect_eq(revisions.size(), 1u, "all callers got one stored thumbnail");
+  cr_expect_eq(f.sets->resizes(), 1u);
+}
+
+Test(attach, thumbnails_of_two_sets_come_from_their_own_originals) {
+  Fixture f;
+  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.jpg"),
+                                    test::make_image(400, 100, ".jpg"), 0)
+                .ok());
+  cr_assert(f.sets->commit_original(at("/posts/1/photos/1/original.jpg"),
+                                    test::make_image(100, 400, ".jpg"), 0)
+                .ok());
+  auto wide = make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/50.png"));
+  auto tall = make_and_wait(*f.sets, at("/posts/1/photos/1/thumb/50.png"));
+  cr_assert(wide.ok() && tall.ok());
+  cr_expect_eq(wide->height, 12u);
+  cr_expect_eq(tall->height, 200u);
+  cr_expect(wide->blob != tall->blob);
+}
+
+Test(attach, a_thumbnail_wider_than_the_original_is_not_found) {
+  Fixture f;
+  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.jpg"),
+                                    test::make_image(200, 100, ".jpg"), 0)
+                .ok());
+  auto wider = f.sets->find_thumbnail(at("/posts/1/photos/0/thumb/201.jpg"));
+  cr_assert(!wider.ok());
+  cr_expect_eq(wider.error().code, ErrorCode::kNotFound);
+  cr_expect(f.sets->find_thumbnail(at("/posts/1/photos/0/thumb/200.jpg")).ok());
+}
+
+Test(attach, replacing_an_original_drops_its_thumbnails) {
+  Fixture f;
+  auto original = at("/posts/1/photos/0/original.jpg");
+  cr_assert(f.sets->commit_original(original, test::make_image(300, 300, ".jpg"), 0).ok());
+  cr_assert(make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/100.jpg")).ok());
+  auto replaced = f.sets->commit_original(original, test::make_image(300, 150, ".jpg"), 0);
+  cr_assert(replaced.ok());
+  cr_expect_eq(replaced->dropped_thumbnails.size(), 1u);
+  auto lookup = f.sets->find_thumbnail(at("/posts/1/photos/0/thumb/100.jpg"));
+  cr_assert(lookup.ok());
+  cr_expect(!lookup->stored.has_value());
+}
+
+Test(attach, lists_only_sets_holding_an_original) {
+  Fixture f;
+  for (const char* path : {"/posts/10/photos/3/original.png", "/posts/2/photos/0/original.png",
+                           "/posts/abc/photos/1/original.png"}) {
+    cr_assert(f.sets->commit_original(at(path), test::make_image(8, 8, ".png"), 0).ok());
+  }
+  std::vector<std::string> names;
+  auto collect = [&](DirEntry&& e) {
+    names.push_back(e.name);
+    return true;
+  };
+  cr_assert(f.sets->list(at("/posts"), std::nullopt, collect).ok());
+  cr_expect(names == (std::vector<std::string>{"2", "10", "abc"}));
+  names.clear();
+  cr_assert(f.sets->list(at("/posts/10/photos/3"), std::nullopt, collect).ok());
+  cr_expect(names == (std::vector<std::string>{"original.png", "thumb"}));
+  names.clear();
+  cr_assert(f.sets->list(at("/posts/11/photos"), std::nullopt, collect).ok());
+  cr_expect(names.empty());
+}
+
+Test(attach, rmdir_of_a_set_holding_an_original_is_not_empty) {
+  Fixture f;
+  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.png"),
+                                    test::make_image(8, 8, ".png"), 0)
+                .ok());
+  Status s = f.sets->remove_directory(at("/posts/1/photos/0"));
+  cr_assert(!s.ok());
+  cr_expect_eq(s.error().code, ErrorCode::kNotEmpty);
+  cr_expect(f.sets->remove_directory(at("/posts/1/photos/1")).ok());
+}
+
+Test(attach, moves_a_set_only_within_its_type_and_attachment) {
+  Fixture f;
+  cr_assert(f.sets->commit_original(at("/posts/1/photos/3/original.png"),
+                                    test::make_image(8, 8, ".png"), 0)
+                .ok());
+  auto elsewhere = f.sets->move_set(at("/posts/1/photos/3"), at("/users/1/picture"));
+  cr_assert(!elsewhere.ok());
+  cr_expect_eq(elsewhere.error().code, ErrorCode::kCrossDevice);
+  cr_assert(f.sets->move_set(at("/posts/1/photos/3"), at("/posts/2/photos/1")).ok());
+  cr_expect(f.sets->find_original(at("/posts/2/photos/1/original.png")).ok());
+  cr_expect(!f.sets->find_original(at("/posts/1/photos/3/original.png")).ok());
+}
