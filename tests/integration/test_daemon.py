@@ -1,0 +1,95 @@
+"""The daemon's command line, start-up checks and the store's limits."""
+
+import errno
+import os
+import subprocess
+
+from harness import BINARY, Mount, MountedTestCase, run
+
+
+class DaemonTest(MountedTestCase):
+    def start_fails(self, *args):
+        """Runs the daemon expecting it to exit at once; returns stderr lines."""
+        result = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(result.returncode, 0, result.stderr)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        self.assertEqual(len(lines), 1, result.stderr)
+        return lines[0]
+
+    def test_missing_mountpoint_is_one_line_and_nonzero(self):
+        line = self.start_fails(os.path.join(self.tmp, "s2"))
+        self.assertIn("MOUNTPOINT", line)
+
+    def test_bad_schema_names_file_and_line(self):
+        schema = os.path.join(self.tmp, "bad.conf")
+        with open(schema, "w") as f:
+            f.write("[posts.photos]\nmultiple = maybe\n")
+        other = os.path.join(self.tmp, "mnt2")
+        os.mkdir(other)
+        line = self.start_fails("-o", f"schema={schema}", os.path.join(self.tmp, "s2"), other, "-f")
+        self.assertIn(f"{schema}:2", line)
+        self.assertFalse(os.path.ismount(other))
+
+    def test_store_that_is_a_file_is_refused(self):
+        store = os.path.join(self.tmp, "file")
+        open(store, "w").close()
+        other = os.path.join(self.tmp, "mnt2")
+        os.mkdir(other)
+        line = self.start_fails(store, other, "-f")
+        self.assertIn(store, line)
+
+    def test_second_daemon_on_the_same_store_exits_1(self):
+        other = os.path.join(self.tmp, "mnt2")
+        os.mkdir(other)
+        result = subprocess.run([BINARY, self.mount.store, other, "-f"], capture_output=True,
+                                text=True, timeout=20)
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
+        self.assertIn("in use", result.stderr)
+        self.assertFalse(os.path.ismount(other))
+
+    def test_help_and_version_exit_0(self):
+        self.assertIn("schema=PATH", run(BINARY, "--help").stdout)
+        self.assertIn("imageattachfs", run(BINARY, "--version").stdout)
+
+    def test_custom_schema_types_are_the_namespace(self):
+        self.mount.stop()
+        schema = os.path.join(self.tmp, "shop.conf")
+        with open(schema, "w") as f:
+            f.write("[products.gallery]\nmultiple = true\nthumbnail_widths = 100-300/100\n")
+        mount = Mount(self.tmp, options=[f"schema={schema}"])
+        self.addCleanup(mount.stop)
+        mount.start()
+        self.assertEqual(os.listdir(mount.mnt), ["products"])
+        src = os.path.join(self.tmp, "a.jpg")
+        run(os.environ["IAFS_MAKE_IMAGE"], src, "640", "480")
+        run("cp", src, mount.path("products/9/gallery/0/original.jpg"))
+        self.assertGreater(os.stat(mount.path("products/9/gallery/0/thumb/200.jpg")).st_size, 0)
+        with self.assertRaises(FileNotFoundError):
+            os.stat(mount.path("products/9/gallery/0/thumb/150.jpg"))
+
+    def test_full_store_is_enospc_and_reads_go_on(self):
+        self.mount.stop()
+        mount = Mount(self.tmp, store=os.path.join(self.tmp, "small"), options=["mapsize=3M"])
+        self.addCleanup(mount.stop)
+        mount.start()
+        small = os.path.join(self.tmp, "small.png")
+        run(os.environ["IAFS_MAKE_IMAGE"], small, "64", "64")
+        run("cp", small, mount.path("posts/1/photos/0/original.png"))
+        noise = os.path.join(self.tmp, "noise.v")
+        run("vips", "gaussnoise", noise, "2000", "2000", "--mean", "128", "--sigma", "80")
+        grey = os.path.join(self.tmp, "grey.v")
+        run("vips", "cast", noise, grey, "uchar")
+        big = os.path.join(self.tmp, "big.png")
+        run("vips", "copy", grey, big)  # noise does not compress: ~ 4 MB, over the map
+        self.assertGreater(os.path.getsize(big), 3 * 1024 * 1024)
+        with open(big, "rb") as f:
+            data = f.read()
+        fd = os.open(mount.path("posts/2/photos/0/original.png"), os.O_CREAT | os.O_WRONLY)
+        os.write(fd, data)
+        with self.assertRaises(OSError) as caught:
+            os.close(fd)
+        self.assertEqual(caught.exception.errno, errno.ENOSPC)
+        with open(mount.path("posts/1/photos/0/original.png"), "rb") as f, open(small, "rb") as g:
+            self.assertEqual(f.read(), g.read())
+        self.assertEqual(os.listdir(mount.path("posts")), ["1"])
