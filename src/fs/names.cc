@@ -28,7 +28,6 @@ Status commit_scratch(Filesystem& fs, const ImagePath& from, const ImagePath& to
     fs.inodes().retarget_file(nodeid, to);
   }
   (void)fs.sets().staging().remove_scratch(path_string(parent_path(from)), from.staging_name);
-  fs.invalidate_entry_later(parent_path(to), base_name(to));
   return Status::Ok();
 }
 

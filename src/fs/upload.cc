@@ -70,14 +70,19 @@ Status commit_staged(Filesystem& fs, const ImagePath& path, int fd, int64_t mtim
     return outcome.error();
   }
   if (!outcome->changed) return Status::Ok();
+  // The original's name (and a replaced one under another extension) now
+  // names a new version; its old inode's data may have been emptied by O_TRUNC.
   ImagePath set_dir = parent_path(path);
   fs.invalidate_files(path);
+  std::vector<std::string> names = {base_name(path)};
   if (outcome->before && outcome->before->ext != path.original_ext) {
-    std::string old_name = "original." + outcome->before->ext;
+    names.push_back("original." + outcome->before->ext);
+  }
+  for (const std::string& name : names) {
     if (lock == SetDirLock::kFree) {
-      fs.invalidate_entry(set_dir, old_name);
+      fs.invalidate_entry(set_dir, name);
     } else {
-      fs.invalidate_entry_later(set_dir, old_name);
+      fs.invalidate_entry_later(set_dir, name);
     }
   }
   fs.invalidate_thumbnails(set_dir, outcome->dropped_thumbnails);
