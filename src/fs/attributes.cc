@@ -38,6 +38,12 @@ Status set_mtime(Filesystem& fs, const Node& node, OpenFile* file, const timespe
     file->mtime_ns = to_ns(mtime);  // applied at the commit
     return Status::Ok();
   }
+  // futimens() of an upload (cp -p) arrives without its file handle.
+  if (node.path.kind == NodeKind::kOriginal && fs.set_upload_mtime(node.path, to_ns(mtime))) {
+    auto outcome = fs.sets().set_mtime(node.path, to_ns(mtime));
+    if (outcome || outcome.error().code == ErrorCode::kNotFound) return Status::Ok();
+    return outcome.error();
+  }
   if (node.path.kind == NodeKind::kStaging) {
     auto scratch = fs.sets().staging().find_scratch(
         path_string(parent_path(node.path)), node.path.staging_name);
@@ -86,8 +92,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat* attr, int to_set
   }
   auto st = fs.attributes(*node, file);
   if (!st) return reply_error(req, st.error());
-  if (file != nullptr && file->kind == OpenFile::Kind::kUpload && file->mtime_ns != 0) {
-    st->st_mtim = timespec{file->mtime_ns / 1000000000, file->mtime_ns % 1000000000};
+  if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
+    st->st_mtim = mtime_to_set(attr, to_set);
   }
   fuse_reply_attr(req, &*st, fs.timeouts().attr);
 }

@@ -152,6 +152,29 @@ void Filesystem::send_later() {
   }
 }
 
+void Filesystem::add_upload(OpenFile* file) {
+  std::lock_guard lock(uploads_mutex_);
+  uploads_.emplace(path_string(file->path), file);
+}
+
+void Filesystem::remove_upload(OpenFile* file) {
+  std::lock_guard lock(uploads_mutex_);
+  auto [begin, end] = uploads_.equal_range(path_string(file->path));
+  for (auto it = begin; it != end; ++it) {
+    if (it->second == file) {
+      uploads_.erase(it);
+      return;
+    }
+  }
+}
+
+bool Filesystem::set_upload_mtime(const ImagePath& path, int64_t mtime_ns) {
+  std::lock_guard lock(uploads_mutex_);
+  auto [begin, end] = uploads_.equal_range(path_string(path));
+  for (auto it = begin; it != end; ++it) it->second->mtime_ns = mtime_ns;
+  return begin != end;
+}
+
 void Filesystem::log_refusal(const std::string& op, const ImagePath& path, const Error& error) {
   log_warning(op + " " + path_string(path) + ": refused: " + error.message);
 }

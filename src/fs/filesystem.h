@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -26,7 +27,7 @@ struct OpenFile {
   std::optional<FileVersion> version;  // kVersion: the pinned version
   UniqueFd fd;                         // kUpload: the staged bytes; kScratch: the file
   std::mutex mutex;                    // kUpload: one flush at a time
-  int64_t mtime_ns = 0;                // kUpload: mtime set through this file (futimens)
+  std::atomic<int64_t> mtime_ns{0};    // kUpload: mtime set while open (futimens, utimensat)
   std::optional<Error> refusal;        // kUpload: why the last flush was refused
 };
 
@@ -79,6 +80,13 @@ class Filesystem {
   void invalidate_entry_later(const ImagePath& dir, const std::string& name);
   void send_later();
 
+  // Open uploads by the original's path text, so that a setattr without a
+  // file handle (futimens reaches FUSE without one) finds them.
+  void add_upload(OpenFile* file);
+  void remove_upload(OpenFile* file);
+  // Sets the mtime that the open uploads of `path` will commit; false if none.
+  bool set_upload_mtime(const ImagePath& path, int64_t mtime_ns);
+
   // Logs a refusal: one line naming the path and the reason.
   void log_refusal(const std::string& op, const ImagePath& path, const Error& error);
 
@@ -95,6 +103,8 @@ class Filesystem {
   FsTimeouts timeouts_;
   std::mutex later_mutex_;
   std::vector<std::pair<fuse_ino_t, std::string>> later_;
+  std::mutex uploads_mutex_;
+  std::multimap<std::string, OpenFile*> uploads_;
 };
 
 // The errno of an Error: the one place errno values are born.

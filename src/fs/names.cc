@@ -1,5 +1,6 @@
 // unlink, rename, link, symlink and mknod.
 #include <fcntl.h>
+#include <stdio.h>  // RENAME_NOREPLACE
 #include <sys/stat.h>
 
 #include "fs/operations.h"
@@ -67,6 +68,24 @@ Status rename_path(Filesystem& fs, const ImagePath& from, const ImagePath& to) {
   }
 }
 
+// Whether a rename onto `to` would replace something (RENAME_NOREPLACE): an
+// original, a scratch file, or a set directory holding an original.
+bool target_exists(Filesystem& fs, const ImagePath& to) {
+  switch (to.kind) {
+    case NodeKind::kOriginal:
+      return fs.sets().find_original(to).ok();
+    case NodeKind::kStaging:
+      return fs.sets().staging().find_scratch(path_string(parent_path(to)), to.staging_name)
+          .has_value();
+    case NodeKind::kImageSet: {
+      auto held = fs.sets().store().get_set(to.set);
+      return held.ok() && held->has_value();
+    }
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -101,8 +120,10 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
   if (!from) return reply_error(req, from.error());
   auto to = child_path(newdir->path, newname, schema);
   Status renamed = Status::Ok();
-  if (flags != 0) {
-    renamed = make_error(ErrorCode::kInvalid, "rename flags are not supported");
+  if ((flags & ~RENAME_NOREPLACE) != 0) {
+    renamed = make_error(ErrorCode::kInvalid, "only RENAME_NOREPLACE is supported");
+  } else if (to && (flags & RENAME_NOREPLACE) && target_exists(fs, *to)) {
+    renamed = make_error(ErrorCode::kExists, "the target exists");
   } else if (!to) {
     renamed = make_error(newdir->path.kind == NodeKind::kThumbDir ? ErrorCode::kPermission
                                                                    : ErrorCode::kInvalid,
@@ -111,7 +132,8 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
     renamed = rename_path(fs, *from, *to);
   }
   if (!renamed) {
-    if (renamed.error().code != ErrorCode::kNotFound) {
+    if (renamed.error().code != ErrorCode::kNotFound &&
+        renamed.error().code != ErrorCode::kExists) {
       fs.log_refusal(std::string("rename to ") + newname + " of", *from, renamed.error());
     }
     reply_error(req, renamed.error());

@@ -82,7 +82,7 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   fi->fh = reinterpret_cast<uint64_t>(file->release());
   if (fuse_reply_open(req, fi) == -ENOENT) {
     // The opener was interrupted: nothing will release this file.
-    op_release(nullptr, nodeid, fi);
+    release_file(fs, reinterpret_cast<OpenFile*>(fi->fh));
   }
 }
 
@@ -118,16 +118,19 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
   }
 }
 
+void release_file(Filesystem& fs, OpenFile* released) {
+  std::unique_ptr<OpenFile> file(released);
+  if (file->kind == OpenFile::Kind::kVersion) fs.sets().store().unpin(file->version->blob);
+  if (file->kind == OpenFile::Kind::kUpload) {
+    fs.remove_upload(file.get());
+    // One line per refused upload, and only if its last flush was refused.
+    if (file->refusal) fs.log_refusal("write", file->path, *file->refusal);
+  }
+}
+
 void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  std::unique_ptr<OpenFile> file(reinterpret_cast<OpenFile*>(fi->fh));
-  Filesystem* fs = req != nullptr ? &fs_of(req) : nullptr;
-  if (file->kind == OpenFile::Kind::kVersion && fs != nullptr) {
-    fs->sets().store().unpin(file->version->blob);
-  }
-  if (file->kind == OpenFile::Kind::kUpload && file->refusal && fs != nullptr) {
-    fs->log_refusal("write", file->path, *file->refusal);
-  }
-  if (req != nullptr) fuse_reply_err(req, 0);
+  release_file(fs_of(req), reinterpret_cast<OpenFile*>(fi->fh));
+  fuse_reply_err(req, 0);
 }
 
 void op_fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {

@@ -24,6 +24,8 @@ void op_write(fuse_req_t req, fuse_ino_t nodeid, const char* buf, size_t size, o
               fuse_file_info* fi);
 void op_flush(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
 void op_release(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
+// Frees an open file (RELEASE, or an open whose reply the kernel refused).
+void release_file(Filesystem& fs, OpenFile* file);
 void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, fuse_file_info* fi);
 
 void op_opendir(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);

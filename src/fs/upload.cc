@@ -56,6 +56,7 @@ Result<std::unique_ptr<OpenFile>> begin_upload(Filesystem& fs, const ImagePath& 
   file->kind = OpenFile::Kind::kUpload;
   file->path = path;
   file->fd = std::move(fd).value();
+  fs.add_upload(file.get());  // removed by release_file()
   return file;
 }
 
@@ -143,7 +144,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t,
   fi->fh = reinterpret_cast<uint64_t>(file->release());
   fi->keep_cache = 0;
   if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-    op_release(nullptr, nodeid, fi);
+    release_file(fs, reinterpret_cast<OpenFile*>(fi->fh));
   }
 }
 
@@ -165,14 +166,15 @@ void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
     fuse_reply_err(req, 0);
     return;
   }
-  std::lock_guard lock(file->mutex);
-  Status committed =
-      commit_staged(fs, file->path, file->fd.get(), file->mtime_ns, SetDirLock::kFree);
-  if (!committed) {
-    file->refusal = committed.error();
-    return reply_error(req, committed.error());
+  Status committed = Status::Ok();
+  {
+    // Released before the reply: once close() returns, RELEASE may free the file.
+    std::lock_guard lock(file->mutex);
+    committed = commit_staged(fs, file->path, file->fd.get(), file->mtime_ns, SetDirLock::kFree);
+    file->refusal.reset();
+    if (!committed) file->refusal = committed.error();
   }
-  file->refusal.reset();
+  if (!committed) return reply_error(req, committed.error());
   fuse_reply_err(req, 0);
 }
 
