@@ -47,9 +47,20 @@ Result<UniqueFd> lock_store(const std::string& dir) {
   return fd;
 }
 
+// `text` as one value of a libfuse -o list (commas and backslashes escaped).
+std::string option_value(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == ',' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 // The argv that libfuse parses: mount options and -d.
 std::vector<std::string> fuse_argv(const MountOptions& options) {
-  std::string opts = "fsname=" + options.store_dir + ",subtype=imageattachfs,max_read=1048576";
+  std::string opts = "fsname=" + option_value(options.store_dir) +
+                     ",subtype=imageattachfs,max_read=1048576";
   for (const std::string& o : options.fuse_options) opts += "," + o;
   std::vector<std::string> argv = {"imageattachfs", "-o", opts};
   if (options.debug) argv.push_back("-d");

@@ -16,15 +16,10 @@ bool is_streaming(NodeKind kind) { return kind == NodeKind::kType || kind == Nod
 
 mode_t type_bits(const ImagePath& path) { return path.is_directory() ? S_IFDIR : S_IFREG; }
 
-// Fills one readdir(plus) reply of at most `size` bytes starting at `off`.
-void fill_directory(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
-                    fuse_file_info* fi, bool plus) {
-  Filesystem& fs = fs_of(req);
-  auto node = fs.node_or_reply(req, nodeid);
-  if (!node) return;
-  auto* handle = reinterpret_cast<DirHandle*>(fi->fh);
-  std::lock_guard lock(handle->mutex);
-  std::unique_ptr<char[]> buf(new char[size]);
+// Fills `buf` with the entries of one readdir(plus) reply of at most `size`
+// bytes starting at `off`; returns the bytes used.
+Result<size_t> fill_directory(Filesystem& fs, fuse_req_t req, const Node& node,
+                              DirHandle& handle, char* buf, size_t size, off_t off, bool plus) {
   size_t used = 0;
   off_t pos = off;
   auto add = [&](const std::string& name, const fuse_entry_param& e) -> bool {
@@ -32,9 +27,9 @@ void fill_directory(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
                        : fuse_add_direntry(req, nullptr, 0, name.c_str(), nullptr, 0);
     if (used + need > size) return false;
     if (plus) {
-      fuse_add_direntry_plus(req, buf.get() + used, size - used, name.c_str(), &e, pos + 1);
+      fuse_add_direntry_plus(req, buf + used, size - used, name.c_str(), &e, pos + 1);
     } else {
-      fuse_add_direntry(req, buf.get() + used, size - used, name.c_str(), &e.attr, pos + 1);
+      fuse_add_direntry(req, buf + used, size - used, name.c_str(), &e.attr, pos + 1);
     }
     used += need;
     ++pos;
@@ -49,13 +44,13 @@ void fill_directory(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
   std::optional<std::string> after;
   off_t skip = 0;
   if (pos >= kFirstEntryOffset) {
-    if (is_streaming(node->path.kind) && pos == handle->next_offset && handle->last_name) {
-      after = handle->last_name;
+    if (is_streaming(node.path.kind) && pos == handle.next_offset && handle.last_name) {
+      after = handle.last_name;
     } else {
       skip = pos - kFirstEntryOffset;  // a seek elsewhere: walk again
     }
   }
-  Status listed = fs.sets().list(node->path, after, [&](DirEntry&& entry) {
+  Status listed = fs.sets().list(node.path, after, [&](DirEntry&& entry) {
     if (skip > 0) {
       --skip;
       return true;
@@ -73,12 +68,29 @@ void fill_directory(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
       e.attr.st_ino = kUnknownIno;
     }
     add(entry.name, e);
-    handle->last_name = entry.name;
+    handle.last_name = entry.name;
     return true;
   });
-  if (!listed && used == 0) return reply_error(req, listed.error());
-  handle->next_offset = pos;
-  fuse_reply_buf(req, buf.get(), used);
+  if (!listed && used == 0) return listed.error();
+  handle.next_offset = pos;
+  return used;
+}
+
+void reply_directory(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
+                     fuse_file_info* fi, bool plus) {
+  Filesystem& fs = fs_of(req);
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  auto* handle = reinterpret_cast<DirHandle*>(fi->fh);
+  std::unique_ptr<char[]> buf(new char[size]);
+  Result<size_t> used = size_t{0};
+  {
+    // Released before the reply: once readdir returns, RELEASEDIR may free the handle.
+    std::lock_guard lock(handle->mutex);
+    used = fill_directory(fs, req, *node, *handle, buf.get(), size, off, plus);
+  }
+  if (!used) return reply_error(req, used.error());
+  fuse_reply_buf(req, buf.get(), *used);
 }
 
 }  // namespace
@@ -91,12 +103,12 @@ void op_opendir(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
 }
 
 void op_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_file_info* fi) {
-  fill_directory(req, nodeid, size, off, fi, false);
+  reply_directory(req, nodeid, size, off, fi, false);
 }
 
 void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
                     fuse_file_info* fi) {
-  fill_directory(req, nodeid, size, off, fi, true);
+  reply_directory(req, nodeid, size, off, fi, true);
 }
 
 void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {

@@ -156,6 +156,14 @@ class MountedTestCase(unittest.TestCase):
         with open(path, "rb") as f:
             return f.read()
 
+    def write_through_fd(self, path, data, flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC):
+        """open/write/close, so that close()'s answer is seen (raises on refusal)."""
+        fd = os.open(path, flags, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
     def assertErrno(self, errno_value, fn, *args):
         with self.assertRaises(OSError) as caught:
             fn(*args)

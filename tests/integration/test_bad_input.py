@@ -46,14 +46,6 @@ multiple = false
 class BadInputTest(MountedTestCase):
     # Helpers (not tests: they do not start with "test_").
 
-    def write_through_fd(self, path, data, flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC):
-        """open/write/close, so that close()'s answer is seen (raises on refusal)."""
-        fd = os.open(path, flags, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-
     def source(self, name, data):
         path = os.path.join(self.tmp, name)
         with open(path, "wb") as f:

@@ -22,14 +22,6 @@ class UploadsTest(MountedTestCase):
     def listing(self, relative):
         return sorted(os.listdir(self.p(relative)))
 
-    def write_through_fd(self, path, data, flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC):
-        """open/write/close, so that close()'s answer is seen (raises on refusal)."""
-        fd = os.open(path, flags, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-
     def read_or_errno(self, path):
         """The bytes of `path`, or the errno that reading it raised."""
         try:
