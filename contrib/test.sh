@@ -18,6 +18,7 @@ for config in Release Debug-asan; do
   cmake -S "$top" -B "$build" $flags >/dev/null
   cmake --build "$build" -j "$jobs" >/dev/null
   echo "== $config: test"
-  (cd "$build" && ctest -j "$jobs" --output-on-failure) || status=1
+  # Integration tests wait on the daemon and fsync: run twice as many as cores.
+  (cd "$build" && ctest -j "$((jobs * 2))" --output-on-failure) || status=1
 done
 exit $status
