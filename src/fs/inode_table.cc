@@ -144,11 +144,18 @@ void InodeTable::retarget_file(fuse_ino_t nodeid, const ImagePath& path) {
   index_file(nodeid, path_string(path));
   it->second.path = path;
   it->second.version.reset();
-  it->second.scratch_id = 0;
   if (auto key = keys_.find(nodeid); key != keys_.end()) {
     by_key_.erase(key->second);
     keys_.erase(key);
   }
+  if (path.kind != NodeKind::kStaging) {
+    it->second.scratch_id = 0;
+    return;
+  }
+  // A scratch file renamed to another scratch name is the same file.
+  std::string key = file_key(path_string(path), "s" + std::to_string(it->second.scratch_id));
+  by_key_[key] = nodeid;
+  keys_[nodeid] = key;
 }
 
 void InodeTable::move_directory(const ImagePath& from, const ImagePath& to) {

@@ -50,8 +50,9 @@ class InodeTable {
 
   // After rmdir: the path (and its thumb/) gets a fresh nodeid at its next lookup.
   void detach_directory(const std::string& path_text);
-  // After a scratch file is renamed or committed: its node now names `path`
-  // (with no version: it resolves to whatever is stored there now).
+  // After a scratch file is renamed or committed: its node now names `path`:
+  // the same scratch file under a new name, or (an original) whatever is
+  // stored there now.
   void retarget_file(fuse_ino_t nodeid, const ImagePath& path);
   // After mv -T of a set directory: the moved nodeid and every node under it
   // now name paths under `to`; the old target's nodeid is detached.

@@ -225,6 +225,22 @@ class UploadsTest(MountedTestCase):
             self.assertErrno(2, os.stat, backup)
             self.assertStored(f"{set_dir}/original.jpg", photo)
 
+    def test_scratch_file_renamed_to_another_scratch_name_keeps_its_bytes(self):
+        for set_dir in SETS:
+            first = self.p(f"{set_dir}/.upload.tmp")
+            second = self.p(f"{set_dir}/.upload.tmp2")
+            fd = os.open(first, os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                os.write(fd, b"scratch bytes")
+                os.rename(first, second)
+                self.assertEqual(os.fstat(fd).st_size, 13)
+                self.assertEqual(os.stat(second).st_size, 13)
+            finally:
+                os.close(fd)
+            self.assertEqual(self.read(second), b"scratch bytes")
+            self.assertEqual(self.listing(set_dir), [".upload.tmp2"])
+            self.assertErrno(2, os.stat, first)
+
     def test_scratch_files_vanish_at_remount(self):
         photo = testdata("rocket.jpg")
         for set_dir in SETS:
