@@ -28,7 +28,7 @@ Status set_size(OpenFile* file, off_t size) {
     return make_error(ErrorCode::kPermission, "only an open upload or scratch file can be resized");
   }
   if (ftruncate(file->fd.get(), size) != 0) {
-    return make_error(errno == ENOSPC ? ErrorCode::kNoSpace : ErrorCode::kIo, "ftruncate");
+    return error_from_errno("ftruncate");
   }
   return Status::Ok();
 }

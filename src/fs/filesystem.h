@@ -111,6 +111,9 @@ class Filesystem {
 int errno_of(const Error& error);
 // Replies to `req` with the errno of `error`.
 void reply_error(fuse_req_t req, const Error& error);
+// An Error for a failed system call on the daemon's own files (staging):
+// kNoSpace when the disk is full, else kIo; the message has strerror(errno).
+Error error_from_errno(const std::string& what);
 
 // The filesystem of a request.
 inline Filesystem& fs_of(fuse_req_t req) {

@@ -17,11 +17,6 @@ namespace {
 
 bool wants_write(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 
-Error errno_error(const std::string& what) {
-  return make_error(errno == ENOSPC ? ErrorCode::kNoSpace : ErrorCode::kIo,
-                    what + ": " + std::strerror(errno));
-}
-
 // Opens the version a node names, or for a node with no version (a created or
 // renamed-onto original), the one stored at its path now.
 Result<std::unique_ptr<OpenFile>> open_version(Filesystem& fs, const Node& node) {
@@ -45,16 +40,21 @@ Result<std::unique_ptr<OpenFile>> open_scratch(Filesystem& fs, const Node& node,
   if (!scratch || scratch->id != node.scratch_id) {
     return make_error(ErrorCode::kNotFound, "the scratch file is gone");
   }
-  int fd = ::open(scratch->file.c_str(), (flags & (O_ACCMODE | O_TRUNC)) | O_CLOEXEC);
-  if (fd < 0) return errno_error("open " + scratch->file);
-  auto file = std::make_unique<OpenFile>();
-  file->kind = OpenFile::Kind::kScratch;
-  file->path = node.path;
-  file->fd = UniqueFd(fd);
-  return file;
+  return open_scratch_file(node.path, *scratch, flags);
 }
 
 }  // namespace
+
+Result<std::unique_ptr<OpenFile>> open_scratch_file(const ImagePath& path,
+                                                    const ScratchFile& scratch, int flags) {
+  int fd = ::open(scratch.file.c_str(), (flags & (O_ACCMODE | O_TRUNC)) | O_CLOEXEC);
+  if (fd < 0) return error_from_errno("open " + scratch.file);
+  auto file = std::make_unique<OpenFile>();
+  file->kind = OpenFile::Kind::kScratch;
+  file->path = path;
+  file->fd = UniqueFd(fd);
+  return file;
+}
 
 void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);

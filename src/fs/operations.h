@@ -24,6 +24,9 @@ void op_write(fuse_req_t req, fuse_ino_t nodeid, const char* buf, size_t size, o
               fuse_file_info* fi);
 void op_flush(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
 void op_release(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
+// Opens the scratch file `scratch` named `path` with open(2) `flags`.
+Result<std::unique_ptr<OpenFile>> open_scratch_file(const ImagePath& path,
+                                                    const ScratchFile& scratch, int flags);
 // Frees an open file (RELEASE, or an open whose reply the kernel refused).
 void release_file(Filesystem& fs, OpenFile* file);
 void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, fuse_file_info* fi);

@@ -13,16 +13,11 @@
 namespace iafs {
 namespace {
 
-Error errno_error(const std::string& what) {
-  return make_error(errno == ENOSPC ? ErrorCode::kNoSpace : ErrorCode::kIo,
-                    what + ": " + std::strerror(errno));
-}
-
 Status write_all(int fd, const uint8_t* data, size_t size, off_t off) {
   while (size > 0) {
     ssize_t n = pwrite(fd, data, size, off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return errno_error("write to the staging file");
+    if (n <= 0) return error_from_errno("write to the staging file");
     data += n;
     size -= static_cast<size_t>(n);
     off += n;
@@ -97,6 +92,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t,
   if (!dir) return;
   auto path = child_path(dir->path, name, fs.sets().schema());
   Result<std::unique_ptr<OpenFile>> file = make_error(ErrorCode::kInvalid, "not a name to create");
+  std::optional<ScratchFile> scratch;
   if (dir->path.kind == NodeKind::kThumbDir) {
     file = make_error(ErrorCode::kPermission, "thumbnails are made, not written");
   } else if (!path) {
@@ -104,31 +100,17 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t,
   } else if (path->kind == NodeKind::kOriginal) {
     file = begin_upload(fs, *path, true);
   } else if (path->kind == NodeKind::kStaging) {
-    auto scratch = fs.sets().staging().create_scratch(path_string(dir->path), name);
-    if (!scratch) {
-      file = scratch.error();
-    } else {
-      int fd = ::open(scratch->file.c_str(), O_RDWR | O_TRUNC | O_CLOEXEC);
-      file = fd < 0 ? Result<std::unique_ptr<OpenFile>>(errno_error("open scratch"))
-                    : std::make_unique<OpenFile>();
-      if (file) {
-        (*file)->kind = OpenFile::Kind::kScratch;
-        (*file)->path = *path;
-        (*file)->fd = UniqueFd(fd);
-      }
-    }
+    auto created = fs.sets().staging().create_scratch(path_string(dir->path), name);
+    file = created ? open_scratch_file(*path, *created, O_RDWR | O_TRUNC)
+                   : Result<std::unique_ptr<OpenFile>>(created.error());
+    if (created) scratch = *created;
   }
   if (!file) {
     fs.log_refusal(std::string("create ") + name + " in", dir->path, file.error());
     return reply_error(req, file.error());
   }
-  fuse_ino_t nodeid = 0;
-  if ((*file)->kind == OpenFile::Kind::kScratch) {
-    auto scratch = fs.sets().staging().find_scratch(path_string(dir->path), name);
-    nodeid = fs.inodes().ref_scratch(*path, scratch ? scratch->id : 0);
-  } else {
-    nodeid = fs.inodes().ref_pending(*path);
-  }
+  fuse_ino_t nodeid = scratch ? fs.inodes().ref_scratch(*path, scratch->id)
+                              : fs.inodes().ref_pending(*path);
   auto node = fs.inodes().get(nodeid);
   auto st = fs.attributes(*node, file->get());
   if (!st) {
