@@ -128,16 +128,17 @@ void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t) {
   } else if (dir->path.kind == NodeKind::kThumbDir) {
     error = make_error(ErrorCode::kPermission, "thumbnails are made, not written");
   }
-  if (error.code != ErrorCode::kExists) fs.log_refusal(std::string("mkdir ") + name + " in", dir->path, error);
+  if (error.code != ErrorCode::kExists) {
+    fs.log_refusal(std::string("mkdir ") + name + " in", dir->path, error);
+  }
   reply_error(req, error);
 }
 
 void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Filesystem& fs = fs_of(req);
-  auto dir = fs.node_or_reply(req, parent);
-  if (!dir) return;
-  auto path = child_path(dir->path, name, fs.sets().schema());
-  if (!path) return reply_error(req, path.error());
+  auto child = fs.child_or_reply(req, parent, name);
+  if (!child) return;
+  const ImagePath* path = &child->path;
   if (!path->is_directory()) return reply_error(req, make_error(ErrorCode::kNotDirectory, name));
   Status removed = fs.sets().remove_directory(*path);
   if (!removed) return reply_error(req, removed.error());

@@ -27,6 +27,18 @@ std::optional<Node> Filesystem::node_or_reply(fuse_req_t req, fuse_ino_t nodeid)
   return node;
 }
 
+std::optional<Filesystem::Child> Filesystem::child_or_reply(fuse_req_t req, fuse_ino_t parent,
+                                                            const char* name) {
+  std::optional<Node> dir = node_or_reply(req, parent);
+  if (!dir) return std::nullopt;
+  auto path = child_path(dir->path, name, sets_->schema());
+  if (!path) {
+    reply_error(req, path.error());
+    return std::nullopt;
+  }
+  return Child{std::move(*dir), std::move(*path)};
+}
+
 Result<struct stat> Filesystem::attributes(const Node& node, const OpenFile* open) {
   struct stat st {};
   st.st_ino = node.nodeid;

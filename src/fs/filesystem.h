@@ -60,8 +60,16 @@ class Filesystem {
   const std::string& store_dir() const { return store_dir_; }
   InodeTable& inodes() { return inodes_; }
 
-  // The node of a request's nodeid; replies ESTALE and returns nullopt if unknown.
+  // The node of a request's nodeid; replies ENOENT and returns nullopt if unknown.
   std::optional<Node> node_or_reply(fuse_req_t req, fuse_ino_t nodeid);
+
+  // The directory `parent` and the path of `name` in it. Replies with the
+  // error and returns nullopt when either is unknown or outside the grammar.
+  struct Child {
+    Node dir;
+    ImagePath path;
+  };
+  std::optional<Child> child_or_reply(fuse_req_t req, fuse_ino_t parent, const char* name);
 
   // Attributes of a node (a FileVersion, a directory, a scratch file, a
   // pending original). kNotFound when it is gone.

@@ -31,10 +31,9 @@ void lookup_thumbnail(fuse_req_t req, Filesystem& fs, const ImagePath& path) {
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Filesystem& fs = fs_of(req);
-  auto dir = fs.node_or_reply(req, parent);
-  if (!dir) return;
-  auto path = child_path(dir->path, name, fs.sets().schema());
-  if (!path) return reply_error(req, path.error());
+  auto child = fs.child_or_reply(req, parent, name);
+  if (!child) return;
+  const ImagePath* path = &child->path;
   switch (path->kind) {
     case NodeKind::kOriginal: {
       auto version = fs.sets().find_original(*path);
@@ -44,7 +43,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     case NodeKind::kThumbnail:
       return lookup_thumbnail(req, fs, *path);
     case NodeKind::kStaging: {
-      auto scratch = fs.sets().staging().find_scratch(path_string(dir->path), name);
+      auto scratch = fs.sets().staging().find_scratch(path_string(child->dir.path), name);
       if (!scratch) return reply_error(req, make_error(ErrorCode::kNotFound, "no such file"));
       return reply_entry(req, fs.entry_for(*path, std::nullopt, scratch));
     }

@@ -90,10 +90,10 @@ bool target_exists(Filesystem& fs, const ImagePath& to) {
 
 void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Filesystem& fs = fs_of(req);
-  auto dir = fs.node_or_reply(req, parent);
-  if (!dir) return;
-  auto path = child_path(dir->path, name, fs.sets().schema());
-  if (!path) return reply_error(req, path.error());
+  auto child = fs.child_or_reply(req, parent, name);
+  if (!child) return;
+  const Node* dir = &child->dir;
+  const ImagePath* path = &child->path;
   Status removed = make_error(ErrorCode::kIsDirectory, "a directory");
   if (path->kind == NodeKind::kOriginal) {
     auto outcome = fs.sets().remove_original(*path);
