@@ -22,18 +22,16 @@ namespace {
 
 constexpr char kProgram[] = "mount.imageattachfs";
 constexpr std::string_view kDaemon = "imageattachfs";
-constexpr char kUsage[] =
-    "usage: mount.imageattachfs STORE_DIR MOUNTPOINT [-sfnv] [-o OPTIONS]";
+constexpr char kUsage[] = "usage: mount.imageattachfs STORE_DIR MOUNTPOINT [-sfnv] [-o OPTIONS]";
 // mount(8)'s exit codes.
 constexpr int kExitUsage = 1;
 constexpr int kExitSystemError = 2;
 
 // Options read by mount(8), fstab or systemd, never by the filesystem.
 constexpr std::string_view kFstabOnlyOptions[] = {
-    "nofail", "_netdev", "noauto", "auto",  "user",
-    "users",  "nouser",  "owner",  "group", "defaults"};
-constexpr std::string_view kFstabOnlyPrefixes[] = {
-    "comment=", "x-", "helper=", "uhelper=", "user="};
+    "nofail", "_netdev", "noauto", "auto", "user", "users", "nouser", "owner", "group", "defaults"};
+constexpr std::string_view kFstabOnlyPrefixes[] = {"comment=", "x-",
+                                                   "helper=", "uhelper=", "user="};
 
 struct Invocation {
   std::vector<std::string> positional;  // STORE_DIR MOUNTPOINT
@@ -102,31 +100,24 @@ std::optional<Invocation> parse_arguments(int argc, char** argv) {
   return call;
 }
 
-bool is_executable(const std::filesystem::path& path) {
-  return access(path.c_str(), X_OK) == 0;
-}
+bool is_executable(const std::filesystem::path& path) { return access(path.c_str(), X_OK) == 0; }
 
 // The daemon to run: $IMAGEATTACHFS_BINARY, else `imageattachfs` beside this
 // executable, else in the install's bindir, else the bare name for execvp.
 std::string find_daemon() {
-  if (const char* env = std::getenv("IMAGEATTACHFS_BINARY"); env && *env)
-    return env;
+  if (const char* env = std::getenv("IMAGEATTACHFS_BINARY"); env && *env) return env;
   std::error_code error;
-  std::filesystem::path self =
-      std::filesystem::read_symlink("/proc/self/exe", error);
-  if (!error && is_executable(self.parent_path() / kDaemon))
-    return self.parent_path() / kDaemon;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error && is_executable(self.parent_path() / kDaemon)) return self.parent_path() / kDaemon;
 #ifdef IAFS_INSTALL_BINDIR
-  std::filesystem::path installed =
-      std::filesystem::path(IAFS_INSTALL_BINDIR) / kDaemon;
+  std::filesystem::path installed = std::filesystem::path(IAFS_INSTALL_BINDIR) / kDaemon;
   if (is_executable(installed)) return installed;
 #endif
   return std::string(kDaemon);
 }
 
 std::vector<std::string> daemon_command(const Invocation& call) {
-  std::vector<std::string> command = {find_daemon(), call.positional[0],
-                                      call.positional[1]};
+  std::vector<std::string> command = {find_daemon(), call.positional[0], call.positional[1]};
   std::string kept;
   for (const std::string& option : call.options) {
     if (is_fstab_only(option)) continue;
@@ -148,8 +139,7 @@ std::string shell_quoted(std::string_view arg) {
   if (!arg.empty() && arg.find_first_not_of(kSafe) == std::string_view::npos)
     return std::string(arg);
   std::string quoted = "'";
-  for (char c : arg)
-    quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return quoted + "'";
 }
 
@@ -166,15 +156,13 @@ void print_command(std::FILE* stream, const std::vector<std::string>& command) {
 int exec_command(const std::vector<std::string>& command) {
   std::vector<char*> argv;
   argv.reserve(command.size() + 1);
-  for (const std::string& arg : command)
-    argv.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   if (command[0].find('/') != std::string::npos)
     execv(argv[0], argv.data());
   else
     execvp(argv[0], argv.data());
-  std::fprintf(stderr, "%s: cannot run %s: %s\n", kProgram, argv[0],
-               std::strerror(errno));
+  std::fprintf(stderr, "%s: cannot run %s: %s\n", kProgram, argv[0], std::strerror(errno));
   return kExitSystemError;
 }
 

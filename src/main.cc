@@ -59,8 +59,8 @@ std::string option_value(const std::string& text) {
 
 // The argv that libfuse parses: mount options and -d.
 std::vector<std::string> fuse_argv(const MountOptions& options) {
-  std::string opts = "fsname=" + option_value(options.store_dir) +
-                     ",subtype=imageattachfs,max_read=1048576";
+  std::string opts =
+      "fsname=" + option_value(options.store_dir) + ",subtype=imageattachfs,max_read=1048576";
   for (const std::string& o : options.fuse_options) opts += "," + o;
   std::vector<std::string> argv = {"imageattachfs", "-o", opts};
   if (options.debug) argv.push_back("-d");
@@ -74,14 +74,15 @@ StoreOptions store_options(const MountOptions& options) {
   return s;
 }
 
-int serve(fuse_session* session, const MountOptions& options, Filesystem& fs, const Schema& schema) {
+int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
+          const Schema& schema) {
   auto store = Store::open(options.store_dir, store_options(options));
   if (!store) return fail(store.error().message), 1;
   auto staging = StagingArea::open(options.store_dir + "/staging");
   if (!staging) return fail(staging.error().message), 1;
   if (Status s = image_init("imageattachfs"); !s) return fail(s.error().message), 1;
   unsigned threads = options.thumb_threads != 0 ? options.thumb_threads
-                                                 : std::max(1u, std::thread::hardware_concurrency());
+                                                : std::max(1u, std::thread::hardware_concurrency());
   int rc;
   {
     ImageSets sets(**store, schema, **staging, threads);

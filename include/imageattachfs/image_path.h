@@ -52,12 +52,12 @@ struct ImageSetKey {
 
 struct ImagePath {
   NodeKind kind = NodeKind::kRoot;
-  ImageSetKey set;         // the fields that the kind implies are set
-  bool multiple = false;   // the attachment is multiple (paths carry the index)
+  ImageSetKey set;           // the fields that the kind implies are set
+  bool multiple = false;     // the attachment is multiple (paths carry the index)
   std::string original_ext;  // kOriginal: the extension as written ("jpeg")
   ImageFormat original_format = ImageFormat::kJpeg;  // kOriginal
-  ThumbnailSpec thumbnail;   // kThumbnail
-  std::string staging_name;  // kStaging: the file name
+  ThumbnailSpec thumbnail;                           // kThumbnail
+  std::string staging_name;                          // kStaging: the file name
 
   bool operator==(const ImagePath&) const = default;
 

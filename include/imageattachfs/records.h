@@ -11,15 +11,15 @@ namespace iafs {
 
 // One image set: its original.
 struct SetRecord {
-  BlobId blob{};             // SHA-256 of the original's bytes
-  uint64_t size = 0;         // bytes
+  BlobId blob{};      // SHA-256 of the original's bytes
+  uint64_t size = 0;  // bytes
   ImageFormat format = ImageFormat::kJpeg;
-  std::string ext;           // the extension as written ("jpeg")
-  uint32_t width = 0;        // as displayed, after EXIF orientation
+  std::string ext;     // the extension as written ("jpeg")
+  uint32_t width = 0;  // as displayed, after EXIF orientation
   uint32_t height = 0;
-  int64_t created_ns = 0;    // when first committed (ns since the epoch, UTC)
-  int64_t mtime_ns = 0;      // the file's mtime (utimens sets it)
-  uint64_t revision = 0;     // store-wide commit number of these bytes: names this version
+  int64_t created_ns = 0;  // when first committed (ns since the epoch, UTC)
+  int64_t mtime_ns = 0;    // the file's mtime (utimens sets it)
+  uint64_t revision = 0;   // store-wide commit number of these bytes: names this version
 };
 
 // One stored thumbnail of an image set.
@@ -30,14 +30,14 @@ struct ThumbRecord {
   uint32_t height = 0;
   int64_t created_ns = 0;
   uint64_t revision = 0;
-  BlobId source{};           // the original it was made from
+  BlobId source{};  // the original it was made from
 };
 
 // A blob's bookkeeping.
 struct BlobRecord {
   uint64_t size = 0;
-  uint64_t xxh3 = 0;         // XXH3-64 of the bytes, for integrity checks
-  uint32_t refs = 0;         // records pointing at it; 0: to be freed
+  uint64_t xxh3 = 0;  // XXH3-64 of the bytes, for integrity checks
+  uint32_t refs = 0;  // records pointing at it; 0: to be freed
 };
 
 }  // namespace iafs

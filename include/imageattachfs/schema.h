@@ -54,8 +54,7 @@ struct Schema {
   std::vector<TypeSchema> types;  // listed in this order
 
   const TypeSchema* find_type(std::string_view name) const;
-  const AttachmentSchema* find_attachment(std::string_view type,
-                                          std::string_view attachment) const;
+  const AttachmentSchema* find_attachment(std::string_view type, std::string_view attachment) const;
 };
 
 }  // namespace iafs

@@ -54,8 +54,8 @@ Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path) {
 void ImageSets::make_thumbnail(const ImagePath& path, ThumbnailPool::Done done) {
   ImageSetKey set = path.set;
   ThumbnailSpec spec = path.thumbnail;
-  pool_.submit(path_string(path), [this, set, spec] { return make_now(set, spec); },
-               std::move(done));
+  pool_.submit(
+      path_string(path), [this, set, spec] { return make_now(set, spec); }, std::move(done));
 }
 
 // Runs on a pool thread. Retries when the original is replaced meanwhile.
@@ -76,16 +76,18 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
     if (!size) return make_error(ErrorCode::kNotFound, "larger than the original");
     std::vector<uint8_t> bytes;
     bytes.reserve(original.size);
-    Status read = store_.read_blob(original.blob, original.size, 0, original.size, [&](auto pieces) {
-      for (auto piece : pieces) bytes.insert(bytes.end(), piece.begin(), piece.end());
-    });
+    Status read =
+        store_.read_blob(original.blob, original.size, 0, original.size, [&](auto pieces) {
+          for (auto piece : pieces) bytes.insert(bytes.end(), piece.begin(), piece.end());
+        });
     if (!read) {
       if (!store_.get_blob(original.blob).ok()) return read.error();
       continue;  // replaced while reading
     }
     auto thumb = iafs::make_thumbnail(bytes, *size, spec.format, attachment->thumbnails.quality);
     ++resizes_;
-    if (!thumb) return make_error(ErrorCode::kIo, "cannot make thumbnail: " + thumb.error().message);
+    if (!thumb)
+      return make_error(ErrorCode::kIo, "cannot make thumbnail: " + thumb.error().message);
     auto put = store_.put_thumbnail(set, spec, original.blob, thumb->bytes, thumb->width,
                                     thumb->height, now_ns());
     if (put) return version_of(*put, spec.format);
@@ -95,8 +97,7 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
 }
 
 Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
-                                                std::span<const uint8_t> bytes,
-                                                int64_t mtime_ns) {
+                                                std::span<const uint8_t> bytes, int64_t mtime_ns) {
   const AttachmentSchema* attachment = attachment_of(path.set);
   if (attachment == nullptr) return make_error(ErrorCode::kInvalid, "unknown attachment");
   if (bytes.empty()) return make_error(ErrorCode::kInvalid, "empty file: not an image");
@@ -128,8 +129,7 @@ Status ImageSets::remove_thumbnail(const ImagePath& path) {
 Result<ApplyOutcome> ImageSets::move_set(const ImagePath& from, const ImagePath& to) {
   if (from.kind != NodeKind::kImageSet || to.kind != NodeKind::kImageSet ||
       from.set.type != to.set.type || from.set.attachment != to.set.attachment) {
-    return make_error(ErrorCode::kCrossDevice,
-                      "a set moves only within its type and attachment");
+    return make_error(ErrorCode::kCrossDevice, "a set moves only within its type and attachment");
   }
   if (from.set == to.set) return ApplyOutcome{};
   auto outcome = store_.apply(Op{MoveSet{from.set, to.set}, now_ns()});

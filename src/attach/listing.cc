@@ -51,10 +51,9 @@ Status ImageSets::list(const ImagePath& dir, const std::optional<std::string>& a
         auto index = parse_index(*after);
         if (index) from = *index;
       }
-      return store_.list_sets(dir.set.type, dir.set.id, dir.set.attachment, from,
-                              [&](uint32_t index) {
-                                return fn(entry_for(dir, std::to_string(index), schema_));
-                              });
+      return store_.list_sets(
+          dir.set.type, dir.set.id, dir.set.attachment, from,
+          [&](uint32_t index) { return fn(entry_for(dir, std::to_string(index), schema_)); });
     }
     case NodeKind::kImageSet:
       return list_set_directory(dir, fn);
@@ -94,8 +93,7 @@ Status ImageSets::list_set_directory(const ImagePath& dir,
   return Status::Ok();
 }
 
-Status ImageSets::list_thumbnails(const ImagePath& dir,
-                                  const std::function<bool(DirEntry&&)>& fn) {
+Status ImageSets::list_thumbnails(const ImagePath& dir, const std::function<bool(DirEntry&&)>& fn) {
   auto record = store_.get_set(dir.set);
   if (!record) return record.error();
   if (!record->has_value()) return Status::Ok();

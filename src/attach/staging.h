@@ -55,10 +55,10 @@ class MappedFile {
 
 // A scratch file: its name lives in a set directory, its bytes in a file.
 struct ScratchFile {
-  uint64_t id = 0;      // unique while mounted
-  std::string dir;      // the set directory's path text
+  uint64_t id = 0;  // unique while mounted
+  std::string dir;  // the set directory's path text
   std::string name;
-  std::string file;     // the backing file under STORE/staging
+  std::string file;  // the backing file under STORE/staging
 };
 
 class StagingArea {
@@ -77,8 +77,8 @@ class StagingArea {
   // Forgets the name and unlinks its file (open descriptors keep the bytes).
   Status remove_scratch(const std::string& dir, const std::string& name);
   // Renames a scratch file; replaces a scratch file at the target.
-  Status rename_scratch(const std::string& dir, const std::string& name,
-                        const std::string& new_dir, const std::string& new_name);
+  Status rename_scratch(const std::string& dir, const std::string& name, const std::string& new_dir,
+                        const std::string& new_name);
   // Moves every scratch file of one set directory to another (mv of a set).
   void move_directory(const std::string& dir, const std::string& new_dir);
 

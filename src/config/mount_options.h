@@ -10,18 +10,18 @@
 namespace iafs {
 
 struct MountOptions {
-  std::string store_dir;    // STORE_DIR (absolute after parsing)
-  std::string mountpoint;   // MOUNTPOINT (as given)
-  std::string schema_path;  // -o schema=PATH; empty: the compiled-in default
+  std::string store_dir;           // STORE_DIR (absolute after parsing)
+  std::string mountpoint;          // MOUNTPOINT (as given)
+  std::string schema_path;         // -o schema=PATH; empty: the compiled-in default
   uint64_t map_size = 1ull << 40;  // -o mapsize=SIZE (K/M/G/T suffixes), default 1 TiB
-  bool nometasync = false;  // -o nometasync: LMDB MDB_NOMETASYNC
-  unsigned max_threads = 64;    // -o max_threads=N: FUSE worker threads
-  unsigned thumb_threads = 0;   // -o thumb_threads=N: resize pool; 0 = one per core
-  bool foreground = false;  // -f
-  bool debug = false;       // -d (implies -f)
-  bool single_thread = false;  // -s
-  bool show_help = false;      // -h, --help
-  bool show_version = false;   // -V, --version
+  bool nometasync = false;         // -o nometasync: LMDB MDB_NOMETASYNC
+  unsigned max_threads = 64;       // -o max_threads=N: FUSE worker threads
+  unsigned thumb_threads = 0;      // -o thumb_threads=N: resize pool; 0 = one per core
+  bool foreground = false;         // -f
+  bool debug = false;              // -d (implies -f)
+  bool single_thread = false;      // -s
+  bool show_help = false;          // -h, --help
+  bool show_version = false;       // -V, --version
   // Options passed on to libfuse (allow_other, default_permissions, ro, fsname=...).
   std::vector<std::string> fuse_options;
 };

@@ -45,8 +45,8 @@ Status set_mtime(Filesystem& fs, const Node& node, OpenFile* file, const timespe
     return outcome.error();
   }
   if (node.path.kind == NodeKind::kStaging) {
-    auto scratch = fs.sets().staging().find_scratch(
-        path_string(parent_path(node.path)), node.path.staging_name);
+    auto scratch = fs.sets().staging().find_scratch(path_string(parent_path(node.path)),
+                                                    node.path.staging_name);
     if (!scratch) return make_error(ErrorCode::kNotFound, "no such file");
     timespec times[2] = {mtime, mtime};
     if (utimensat(AT_FDCWD, scratch->file.c_str(), times, 0) != 0) {
@@ -78,9 +78,8 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat* attr, int to_set
   Filesystem& fs = fs_of(req);
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
-  OpenFile* file = (fi != nullptr && !node->path.is_directory())
-                       ? reinterpret_cast<OpenFile*>(fi->fh)
-                       : nullptr;
+  OpenFile* file =
+      (fi != nullptr && !node->path.is_directory()) ? reinterpret_cast<OpenFile*>(fi->fh) : nullptr;
   Status changed = Status::Ok();
   if (to_set & FUSE_SET_ATTR_SIZE) changed = set_size(file, attr->st_size);
   if (changed && (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))) {

@@ -9,17 +9,19 @@
 namespace iafs {
 namespace {
 
-constexpr off_t kFirstEntryOffset = 2;  // "." is offset 0 -> 1, ".." 1 -> 2
+constexpr off_t kFirstEntryOffset = 2;     // "." is offset 0 -> 1, ".." 1 -> 2
 constexpr ino_t kUnknownIno = 0xffffffff;  // d_ino of plain readdir entries (not a nodeid)
 
-bool is_streaming(NodeKind kind) { return kind == NodeKind::kType || kind == NodeKind::kAttachment; }
+bool is_streaming(NodeKind kind) {
+  return kind == NodeKind::kType || kind == NodeKind::kAttachment;
+}
 
 mode_t type_bits(const ImagePath& path) { return path.is_directory() ? S_IFDIR : S_IFREG; }
 
 // Fills `buf` with the entries of one readdir(plus) reply of at most `size`
 // bytes starting at `off`; returns the bytes used.
-Result<size_t> fill_directory(Filesystem& fs, fuse_req_t req, const Node& node,
-                              DirHandle& handle, char* buf, size_t size, off_t off, bool plus) {
+Result<size_t> fill_directory(Filesystem& fs, fuse_req_t req, const Node& node, DirHandle& handle,
+                              char* buf, size_t size, off_t off, bool plus) {
   size_t used = 0;
   off_t pos = off;
   auto add = [&](const std::string& name, const fuse_entry_param& e) -> bool {
@@ -76,8 +78,8 @@ Result<size_t> fill_directory(Filesystem& fs, fuse_req_t req, const Node& node,
   return used;
 }
 
-void reply_directory(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
-                     fuse_file_info* fi, bool plus) {
+void reply_directory(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_file_info* fi,
+                     bool plus) {
   Filesystem& fs = fs_of(req);
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
@@ -106,8 +108,7 @@ void op_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_
   reply_directory(req, nodeid, size, off, fi, false);
 }
 
-void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
-                    fuse_file_info* fi) {
+void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_file_info* fi) {
   reply_directory(req, nodeid, size, off, fi, true);
 }
 

@@ -8,21 +8,36 @@ namespace iafs {
 
 int errno_of(const Error& error) {
   switch (error.code) {
-    case ErrorCode::kNotFound: return ENOENT;
-    case ErrorCode::kInvalid: return EINVAL;
-    case ErrorCode::kTooBig: return EFBIG;
-    case ErrorCode::kPermission: return EPERM;
-    case ErrorCode::kNotSupported: return ENOTSUP;
-    case ErrorCode::kNoAttribute: return ENODATA;
-    case ErrorCode::kExists: return EEXIST;
-    case ErrorCode::kNotEmpty: return ENOTEMPTY;
-    case ErrorCode::kCrossDevice: return EXDEV;
-    case ErrorCode::kNoSpace: return ENOSPC;
-    case ErrorCode::kIo: return EIO;
-    case ErrorCode::kIsDirectory: return EISDIR;
-    case ErrorCode::kNotDirectory: return ENOTDIR;
-    case ErrorCode::kRange: return ERANGE;
-    case ErrorCode::kBusy: return EBUSY;
+    case ErrorCode::kNotFound:
+      return ENOENT;
+    case ErrorCode::kInvalid:
+      return EINVAL;
+    case ErrorCode::kTooBig:
+      return EFBIG;
+    case ErrorCode::kPermission:
+      return EPERM;
+    case ErrorCode::kNotSupported:
+      return ENOTSUP;
+    case ErrorCode::kNoAttribute:
+      return ENODATA;
+    case ErrorCode::kExists:
+      return EEXIST;
+    case ErrorCode::kNotEmpty:
+      return ENOTEMPTY;
+    case ErrorCode::kCrossDevice:
+      return EXDEV;
+    case ErrorCode::kNoSpace:
+      return ENOSPC;
+    case ErrorCode::kIo:
+      return EIO;
+    case ErrorCode::kIsDirectory:
+      return EISDIR;
+    case ErrorCode::kNotDirectory:
+      return ENOTDIR;
+    case ErrorCode::kRange:
+      return ERANGE;
+    case ErrorCode::kBusy:
+      return EBUSY;
   }
   return EIO;
 }

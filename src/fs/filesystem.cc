@@ -63,8 +63,8 @@ Result<struct stat> Filesystem::attributes(const Node& node, const OpenFile* ope
   }
   std::optional<FileVersion> version = node.version;
   if (node.path.kind == NodeKind::kStaging) {
-    auto file = sets_->staging().find_scratch(path_string(parent_path(node.path)),
-                                             node.path.staging_name);
+    auto file =
+        sets_->staging().find_scratch(path_string(parent_path(node.path)), node.path.staging_name);
     struct stat staged;
     if (!file || file->id != node.scratch_id || stat(file->file.c_str(), &staged) != 0) {
       return make_error(ErrorCode::kNotFound, "scratch file gone");

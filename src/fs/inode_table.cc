@@ -8,9 +8,9 @@ namespace {
 std::string dir_key(const std::string& path_text) { return "d:" + path_text; }
 
 bool is_under(const std::string& path_text, const std::string& dir_text) {
-  return path_text == dir_text ||
-         (path_text.size() > dir_text.size() && path_text.compare(0, dir_text.size(), dir_text) == 0 &&
-          path_text[dir_text.size()] == '/');
+  return path_text == dir_text || (path_text.size() > dir_text.size() &&
+                                   path_text.compare(0, dir_text.size(), dir_text) == 0 &&
+                                   path_text[dir_text.size()] == '/');
 }
 
 }  // namespace
@@ -165,8 +165,8 @@ void InodeTable::move_directory(const ImagePath& from, const ImagePath& to) {
   // The old target path and everything under it is dead in the kernel.
   for (auto it = by_key_.begin(); it != by_key_.end();) {
     const std::string& key = it->first;
-    std::string text = key.substr(2, key.find('#') == std::string::npos ? std::string::npos
-                                                                      : key.find('#') - 2);
+    std::string text =
+        key.substr(2, key.find('#') == std::string::npos ? std::string::npos : key.find('#') - 2);
     if (is_under(text, to_text)) {
       keys_.erase(it->second);
       it = by_key_.erase(it);

@@ -14,12 +14,13 @@ namespace {
 // Renaming a scratch file onto original.<ext> commits it: the only replacement
 // that is atomic for concurrent readers. Its mtime becomes the original's.
 Status commit_scratch(Filesystem& fs, const ImagePath& from, const ImagePath& to) {
-  auto scratch = fs.sets().staging().find_scratch(path_string(parent_path(from)),
-                                                  from.staging_name);
+  auto scratch =
+      fs.sets().staging().find_scratch(path_string(parent_path(from)), from.staging_name);
   if (!scratch) return make_error(ErrorCode::kNotFound, "no such file");
   UniqueFd fd(::open(scratch->file.c_str(), O_RDONLY | O_CLOEXEC));
   struct stat st;
-  if (!fd || fstat(fd.get(), &st) != 0) return make_error(ErrorCode::kIo, "cannot read " + scratch->file);
+  if (!fd || fstat(fd.get(), &st) != 0)
+    return make_error(ErrorCode::kIo, "cannot read " + scratch->file);
   int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
   if (Status s = commit_staged(fs, to, fd.get(), mtime_ns, SetDirLock::kHeldByOp); !s) return s;
   // The kernel now shows the scratch file's inode under the original's name:
@@ -49,16 +50,17 @@ Status rename_path(Filesystem& fs, const ImagePath& from, const ImagePath& to) {
     case NodeKind::kStaging:
       if (to.kind == NodeKind::kOriginal) return commit_scratch(fs, from, to);
       if (to.kind == NodeKind::kStaging) {
-        Status renamed = fs.sets().staging().rename_scratch(
-            path_string(parent_path(from)), from.staging_name, path_string(parent_path(to)),
-            to.staging_name);
+        Status renamed =
+            fs.sets().staging().rename_scratch(path_string(parent_path(from)), from.staging_name,
+                                               path_string(parent_path(to)), to.staging_name);
         if (!renamed) return renamed;
         for (fuse_ino_t nodeid : fs.inodes().find_files(path_string(from))) {
           fs.inodes().retarget_file(nodeid, to);
         }
         return Status::Ok();
       }
-      return make_error(ErrorCode::kInvalid, "a scratch file renames to a scratch or original name");
+      return make_error(ErrorCode::kInvalid,
+                        "a scratch file renames to a scratch or original name");
     case NodeKind::kOriginal:
       return make_error(ErrorCode::kPermission, "a committed original cannot be renamed");
     case NodeKind::kThumbnail:
@@ -75,7 +77,9 @@ bool target_exists(Filesystem& fs, const ImagePath& to) {
     case NodeKind::kOriginal:
       return fs.sets().find_original(to).ok();
     case NodeKind::kStaging:
-      return fs.sets().staging().find_scratch(path_string(parent_path(to)), to.staging_name)
+      return fs.sets()
+          .staging()
+          .find_scratch(path_string(parent_path(to)), to.staging_name)
           .has_value();
     case NodeKind::kImageSet: {
       auto held = fs.sets().store().get_set(to.set);
@@ -125,9 +129,9 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
   } else if (to && (flags & RENAME_NOREPLACE) && target_exists(fs, *to)) {
     renamed = make_error(ErrorCode::kExists, "the target exists");
   } else if (!to) {
-    renamed = make_error(newdir->path.kind == NodeKind::kThumbDir ? ErrorCode::kPermission
-                                                                   : ErrorCode::kInvalid,
-                         to.error().message);
+    renamed = make_error(
+        newdir->path.kind == NodeKind::kThumbDir ? ErrorCode::kPermission : ErrorCode::kInvalid,
+        to.error().message);
   } else {
     renamed = rename_path(fs, *from, *to);
   }

@@ -35,8 +35,8 @@ Result<std::unique_ptr<OpenFile>> open_version(Filesystem& fs, const Node& node)
 }
 
 Result<std::unique_ptr<OpenFile>> open_scratch(Filesystem& fs, const Node& node, int flags) {
-  auto scratch = fs.sets().staging().find_scratch(path_string(parent_path(node.path)),
-                                                  node.path.staging_name);
+  auto scratch =
+      fs.sets().staging().find_scratch(path_string(parent_path(node.path)), node.path.staging_name);
   if (!scratch || scratch->id != node.scratch_id) {
     return make_error(ErrorCode::kNotFound, "the scratch file is gone");
   }
@@ -102,8 +102,8 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
     fuse_reply_buf(req, nullptr, 0);
     return;
   }
-  Status read = fs.sets().store().read_blob(
-      version.blob, version.size, off, size, [req](auto pieces) {
+  Status read =
+      fs.sets().store().read_blob(version.blob, version.size, off, size, [req](auto pieces) {
         // Straight from the store's memory map to the kernel, no copy.
         std::vector<iovec> iov(pieces.size());
         for (size_t i = 0; i < pieces.size(); ++i) {

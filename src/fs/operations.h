@@ -33,8 +33,7 @@ void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, fuse_file_info* f
 
 void op_opendir(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
 void op_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_file_info* fi);
-void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off,
-                    fuse_file_info* fi);
+void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_file_info* fi);
 void op_releasedir(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
 void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode);
 void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name);

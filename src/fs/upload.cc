@@ -59,8 +59,7 @@ Status commit_staged(Filesystem& fs, const ImagePath& path, int fd, int64_t mtim
                      SetDirLock lock) {
   auto mapped = MappedFile::map(fd);
   if (!mapped) return mapped.error();
-  auto outcome =
-      fs.sets().commit_original(path, {mapped->data(), mapped->size()}, mtime_ns);
+  auto outcome = fs.sets().commit_original(path, {mapped->data(), mapped->size()}, mtime_ns);
   if (!outcome) {
     fs.invalidate_files(path);
     return outcome.error();
@@ -85,8 +84,7 @@ Status commit_staged(Filesystem& fs, const ImagePath& path, int fd, int64_t mtim
   return Status::Ok();
 }
 
-void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t,
-               fuse_file_info* fi) {
+void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
   auto dir = fs.node_or_reply(req, parent);
   if (!dir) return;
@@ -109,8 +107,8 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t,
     fs.log_refusal(std::string("create ") + name + " in", dir->path, file.error());
     return reply_error(req, file.error());
   }
-  fuse_ino_t nodeid = scratch ? fs.inodes().ref_scratch(*path, scratch->id)
-                              : fs.inodes().ref_pending(*path);
+  fuse_ino_t nodeid =
+      scratch ? fs.inodes().ref_scratch(*path, scratch->id) : fs.inodes().ref_pending(*path);
   auto node = fs.inodes().get(nodeid);
   auto st = fs.attributes(*node, file->get());
   if (!st) {

@@ -15,8 +15,8 @@ Result<std::unique_ptr<OpenFile>> begin_upload(Filesystem& fs, const ImagePath& 
 
 // How a commit reaches the kernel's caches of the set directory's names.
 enum class SetDirLock {
-  kFree,       // FLUSH: nothing is locked, invalidate before replying
-  kHeldByOp,   // RENAME: the kernel holds the directory: invalidate after the reply
+  kFree,      // FLUSH: nothing is locked, invalidate before replying
+  kHeldByOp,  // RENAME: the kernel holds the directory: invalidate after the reply
 };
 
 // Validates the bytes of `fd` as the original at `path` and commits them, then

@@ -24,7 +24,7 @@ void image_shutdown();
 
 struct ImageInfo {
   ImageFormat format;
-  uint32_t width = 0;   // as displayed: after EXIF orientation
+  uint32_t width = 0;  // as displayed: after EXIF orientation
   uint32_t height = 0;
 };
 

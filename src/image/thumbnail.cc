@@ -75,9 +75,12 @@ BlobPtr encode(const VImage& image, ImageFormat format, int quality) {
     case ImageFormat::kJpeg:
       return BlobPtr(image.jpegsave_buffer(
           options->set("Q", quality)->set("optimize_coding", true)->set("interlace", false)));
-    case ImageFormat::kPng: return BlobPtr(image.pngsave_buffer(options));
-    case ImageFormat::kWebp: return BlobPtr(image.webpsave_buffer(options->set("Q", quality)));
-    case ImageFormat::kGif: return BlobPtr(image.gifsave_buffer(options));
+    case ImageFormat::kPng:
+      return BlobPtr(image.pngsave_buffer(options));
+    case ImageFormat::kWebp:
+      return BlobPtr(image.webpsave_buffer(options->set("Q", quality)));
+    case ImageFormat::kGif:
+      return BlobPtr(image.gifsave_buffer(options));
     case ImageFormat::kAvif:
       // AV1 encoding is slow: effort 2 of 9 (aom speed 7) keeps a thumbnail
       // under a second; 8 bits, as every browser decodes.
@@ -86,7 +89,8 @@ BlobPtr encode(const VImage& image, ImageFormat format, int quality) {
                                     ->set("compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1)
                                     ->set("effort", 2)
                                     ->set("bitdepth", 8)));
-    case ImageFormat::kHeif: break;
+    case ImageFormat::kHeif:
+      break;
   }
   delete options;
   throw vips::VError("HEIC is not a thumbnail format");

@@ -60,12 +60,18 @@ std::optional<ImageFormat> format_of_loader(const char* loader_class) {
 
 const char* format_name(ImageFormat format) {
   switch (format) {
-    case ImageFormat::kJpeg: return "JPEG";
-    case ImageFormat::kPng: return "PNG";
-    case ImageFormat::kWebp: return "WebP";
-    case ImageFormat::kGif: return "GIF";
-    case ImageFormat::kAvif: return "AVIF";
-    case ImageFormat::kHeif: return "HEIC";
+    case ImageFormat::kJpeg:
+      return "JPEG";
+    case ImageFormat::kPng:
+      return "PNG";
+    case ImageFormat::kWebp:
+      return "WebP";
+    case ImageFormat::kGif:
+      return "GIF";
+    case ImageFormat::kAvif:
+      return "AVIF";
+    case ImageFormat::kHeif:
+      return "HEIC";
   }
   return "unknown";
 }

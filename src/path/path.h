@@ -17,8 +17,7 @@ namespace iafs {
 // schema's policy refuses, the reserved `index.json`/`meta.json`), and
 // kNotDirectory when `parent` is not a directory.
 // Does not look at the store: what it returns may hold nothing.
-Result<ImagePath> child_path(const ImagePath& parent, std::string_view name,
-                             const Schema& schema);
+Result<ImagePath> child_path(const ImagePath& parent, std::string_view name, const Schema& schema);
 
 // Parses an absolute path ("/posts/42/photos/0/thumb/300.jpg"); "/" is the root.
 // Same errors as child_path.

@@ -14,9 +14,7 @@ BlobId sha256_of(std::span<const uint8_t> bytes) {
   return id;
 }
 
-uint64_t xxh3_of(std::span<const uint8_t> bytes) {
-  return XXH3_64bits(bytes.data(), bytes.size());
-}
+uint64_t xxh3_of(std::span<const uint8_t> bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
 
 std::string blob_id_hex(const BlobId& id) {
   static const char kDigits[] = "0123456789abcdef";

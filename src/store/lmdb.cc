@@ -20,8 +20,7 @@ LmdbEnv::~LmdbEnv() {
   mdb_env_close(env_);
 }
 
-Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::string& dir,
-                                               const EnvOptions& options) {
+Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::string& dir, const EnvOptions& options) {
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return make_error(ErrorCode::kIo, dir + ": " + std::strerror(errno));
   }
@@ -127,8 +126,7 @@ Result<std::optional<std::span<const uint8_t>>> StoreTxn::get(MDB_dbi dbi,
   return std::optional<std::span<const uint8_t>>(to_span(v));
 }
 
-Status StoreTxn::put(MDB_dbi dbi, std::span<const uint8_t> key,
-                     std::span<const uint8_t> value) {
+Status StoreTxn::put(MDB_dbi dbi, std::span<const uint8_t> key, std::span<const uint8_t> value) {
   MDB_val k = to_val(key);
   MDB_val v = to_val(value);
   int rc = mdb_put(txn_, dbi, &k, &v, 0);

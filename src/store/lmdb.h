@@ -39,11 +39,11 @@ struct EnvOptions {
 
 // The databases of one store environment.
 struct Databases {
-  MDB_dbi meta = 0;     // "revision" -> u64
-  MDB_dbi sets = 0;     // set key -> SetRecord
-  MDB_dbi thumbs = 0;   // set key + spec -> ThumbRecord
-  MDB_dbi blobs = 0;    // BlobId -> BlobRecord (size, xxh3, refs)
-  MDB_dbi chunks = 0;   // BlobId + chunk number -> bytes
+  MDB_dbi meta = 0;    // "revision" -> u64
+  MDB_dbi sets = 0;    // set key -> SetRecord
+  MDB_dbi thumbs = 0;  // set key + spec -> ThumbRecord
+  MDB_dbi blobs = 0;   // BlobId -> BlobRecord (size, xxh3, refs)
+  MDB_dbi chunks = 0;  // BlobId + chunk number -> bytes
 };
 
 class LmdbEnv {
@@ -134,8 +134,7 @@ class Cursor {
 
 // Whether `key` starts with `prefix`.
 inline bool has_prefix(std::span<const uint8_t> key, std::span<const uint8_t> prefix) {
-  return key.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), key.begin());
+  return key.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), key.begin());
 }
 
 }  // namespace iafs

@@ -35,8 +35,8 @@ Status LmdbBlobStore::read(StoreTxn& txn, const BlobId& id, uint64_t size, uint6
     auto chunk = txn.get(txn.dbs().chunks, chunk_key(id, static_cast<uint32_t>(n)));
     if (!chunk) return chunk.error();
     if (!chunk->has_value()) {
-      return make_error(ErrorCode::kIo, "blob " + blob_id_hex(id) + " is missing chunk " +
-                                            std::to_string(n));
+      return make_error(ErrorCode::kIo,
+                        "blob " + blob_id_hex(id) + " is missing chunk " + std::to_string(n));
     }
     std::span<const uint8_t> bytes = **chunk;
     uint64_t in_chunk = pos - n * kChunkSize;

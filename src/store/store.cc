@@ -33,9 +33,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
 Result<uint64_t> Store::next_revision(StoreTxn& txn) {
   auto current = txn.get(txn.dbs().meta, kRevisionKey);
   if (!current) return current.error();
-  uint64_t revision = current->has_value() && (*current)->size() == 8
-                          ? get_u64_be((*current)->data()) + 1
-                          : 1;
+  uint64_t revision =
+      current->has_value() && (*current)->size() == 8 ? get_u64_be((*current)->data()) + 1 : 1;
   Key value;
   put_u64_be(value, revision);
   if (Status s = txn.put(txn.dbs().meta, kRevisionKey, value); !s) return s.error();
@@ -137,8 +136,8 @@ Result<ApplyOutcome> Store::apply(const Op& op, std::span<const uint8_t> blob_by
   return outcome;
 }
 
-Result<ApplyOutcome> Store::apply_attach(StoreTxn& txn, const AttachOriginal& op,
-                                         int64_t time_ns, std::span<const uint8_t> bytes) {
+Result<ApplyOutcome> Store::apply_attach(StoreTxn& txn, const AttachOriginal& op, int64_t time_ns,
+                                         std::span<const uint8_t> bytes) {
   Key key = set_key(op.set);
   auto found = txn.get(txn.dbs().sets, key);
   if (!found) return found.error();

@@ -28,9 +28,10 @@ struct StoreOptions {
 // What applying an op changed.
 struct ApplyOutcome {
   bool changed = false;
-  std::optional<SetRecord> before;        // the set's record before (AttachOriginal, RemoveSet)
-  std::optional<SetRecord> after;         // the set's record after (AttachOriginal, SetMtime)
-  std::vector<ThumbnailSpec> dropped_thumbnails;  // of the set the op touched (source set for MoveSet)
+  std::optional<SetRecord> before;  // the set's record before (AttachOriginal, RemoveSet)
+  std::optional<SetRecord> after;   // the set's record after (AttachOriginal, SetMtime)
+  std::vector<ThumbnailSpec>
+      dropped_thumbnails;  // of the set the op touched (source set for MoveSet)
 };
 
 class Store {
@@ -60,8 +61,7 @@ class Store {
   Status list_sets(const std::string& type, const EntityId& id, const std::string& attachment,
                    const std::optional<uint32_t>& after,
                    const std::function<bool(uint32_t index)>& fn);
-  Result<bool> has_sets(const std::string& type, const EntityId& id,
-                        const std::string& attachment);
+  Result<bool> has_sets(const std::string& type, const EntityId& id, const std::string& attachment);
   Result<bool> has_entity(const std::string& type, const EntityId& id);
   Status list_thumbnails(const ImageSetKey& set,
                          const std::function<bool(const ThumbnailSpec&, const ThumbRecord&)>& fn);

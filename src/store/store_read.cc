@@ -54,8 +54,8 @@ Status Store::list_entities(const std::string& type, const std::optional<EntityI
   return Status::Ok();
 }
 
-Status Store::list_sets(const std::string& type, const EntityId& id,
-                        const std::string& attachment, const std::optional<uint32_t>& after,
+Status Store::list_sets(const std::string& type, const EntityId& id, const std::string& attachment,
+                        const std::optional<uint32_t>& after,
                         const std::function<bool(uint32_t index)>& fn) {
   StoreTxn txn(*env_, false);
   if (!txn.ok()) return txn.error();

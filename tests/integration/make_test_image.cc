@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
     if (arg.rfind("orientation=", 0) == 0) orientation = std::atoi(arg.c_str() + 12);
   }
   std::string suffix = out.substr(out.rfind('.'));
-  auto bytes = iafs::test::make_image(std::atoi(argv[2]), std::atoi(argv[3]), suffix, alpha,
-                                      orientation);
+  auto bytes =
+      iafs::test::make_image(std::atoi(argv[2]), std::atoi(argv[3]), suffix, alpha, orientation);
   FILE* f = std::fopen(out.c_str(), "wb");
   if (f == nullptr || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size()) return 1;
   return std::fclose(f) == 0 ? 0 : 1;

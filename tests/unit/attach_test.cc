@@ -102,8 +102,9 @@ Test(attach, finds_an_original_only_under_its_extension_as_written) {
 
 Test(attach, makes_a_thumbnail_of_the_exact_size_and_stores_it) {
   Fixture f;
-  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.jpg"),
-                                    test::make_image(2560, 1600, ".jpg"), 0)
+  cr_assert(f.sets
+                ->commit_original(at("/posts/1/photos/0/original.jpg"),
+                                  test::make_image(2560, 1600, ".jpg"), 0)
                 .ok());
   auto made = make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/300.jpg"));
   cr_assert(made.ok(), "%s", made.ok() ? "" : made.error().message.c_str());
@@ -116,8 +117,9 @@ Test(attach, makes_a_thumbnail_of_the_exact_size_and_stores_it) {
 
 Test(attach, concurrent_requests_for_one_thumbnail_make_it_once) {
   Fixture f;
-  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.jpg"),
-                                    test::make_image(1200, 800, ".jpg"), 0)
+  cr_assert(f.sets
+                ->commit_original(at("/posts/1/photos/0/original.jpg"),
+                                  test::make_image(1200, 800, ".jpg"), 0)
                 .ok());
   std::mutex m;
   std::condition_variable cv;
@@ -140,11 +142,13 @@ Test(attach, concurrent_requests_for_one_thumbnail_make_it_once) {
 
 Test(attach, thumbnails_of_two_sets_come_from_their_own_originals) {
   Fixture f;
-  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.jpg"),
-                                    test::make_image(400, 100, ".jpg"), 0)
+  cr_assert(f.sets
+                ->commit_original(at("/posts/1/photos/0/original.jpg"),
+                                  test::make_image(400, 100, ".jpg"), 0)
                 .ok());
-  cr_assert(f.sets->commit_original(at("/posts/1/photos/1/original.jpg"),
-                                    test::make_image(100, 400, ".jpg"), 0)
+  cr_assert(f.sets
+                ->commit_original(at("/posts/1/photos/1/original.jpg"),
+                                  test::make_image(100, 400, ".jpg"), 0)
                 .ok());
   auto wide = make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/50.png"));
   auto tall = make_and_wait(*f.sets, at("/posts/1/photos/1/thumb/50.png"));
@@ -156,8 +160,9 @@ Test(attach, thumbnails_of_two_sets_come_from_their_own_originals) {
 
 Test(attach, a_thumbnail_wider_than_the_original_is_not_found) {
   Fixture f;
-  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.jpg"),
-                                    test::make_image(200, 100, ".jpg"), 0)
+  cr_assert(f.sets
+                ->commit_original(at("/posts/1/photos/0/original.jpg"),
+                                  test::make_image(200, 100, ".jpg"), 0)
                 .ok());
   auto wider = f.sets->find_thumbnail(at("/posts/1/photos/0/thumb/201.jpg"));
   cr_assert(!wider.ok());
@@ -201,9 +206,10 @@ Test(attach, lists_only_sets_holding_an_original) {
 
 Test(attach, rmdir_of_a_set_holding_an_original_is_not_empty) {
   Fixture f;
-  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.png"),
-                                    test::make_image(8, 8, ".png"), 0)
-                .ok());
+  cr_assert(
+      f.sets
+          ->commit_original(at("/posts/1/photos/0/original.png"), test::make_image(8, 8, ".png"), 0)
+          .ok());
   Status s = f.sets->remove_directory(at("/posts/1/photos/0"));
   cr_assert(!s.ok());
   cr_expect_eq(s.error().code, ErrorCode::kNotEmpty);
@@ -212,9 +218,10 @@ Test(attach, rmdir_of_a_set_holding_an_original_is_not_empty) {
 
 Test(attach, moves_a_set_only_within_its_type_and_attachment) {
   Fixture f;
-  cr_assert(f.sets->commit_original(at("/posts/1/photos/3/original.png"),
-                                    test::make_image(8, 8, ".png"), 0)
-                .ok());
+  cr_assert(
+      f.sets
+          ->commit_original(at("/posts/1/photos/3/original.png"), test::make_image(8, 8, ".png"), 0)
+          .ok());
   auto elsewhere = f.sets->move_set(at("/posts/1/photos/3"), at("/users/1/picture"));
   cr_assert(!elsewhere.ok());
   cr_expect_eq(elsewhere.error().code, ErrorCode::kCrossDevice);

@@ -1,4 +1,6 @@
 // Unit tests of the store: records, ops, listing order, blobs, pins.
+#include "store/store.h"
+
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -8,7 +10,6 @@
 
 #include "store/hashing.h"
 #include "store/lmdb_blob_store.h"
-#include "store/store.h"
 
 using namespace iafs;
 
@@ -147,17 +148,23 @@ Test(store, lists_integer_ids_numerically_before_string_ids) {
     attach(*store, set_of(id, 1), bytes_of(id.text + "x"));
   }
   std::vector<std::string> listed;
-  cr_assert(store->list_entities("posts", std::nullopt, [&](const EntityId& id) {
-    listed.push_back(id.text);
-    return true;
-  }).ok());
+  cr_assert(store
+                ->list_entities("posts", std::nullopt,
+                                [&](const EntityId& id) {
+                                  listed.push_back(id.text);
+                                  return true;
+                                })
+                .ok());
   std::vector<std::string> expected{"9", "10", "100", "007", "abc"};
   cr_expect(listed == expected);
   listed.clear();
-  cr_assert(store->list_entities("posts", int_id(100), [&](const EntityId& id) {
-    listed.push_back(id.text);
-    return true;
-  }).ok());
+  cr_assert(store
+                ->list_entities("posts", int_id(100),
+                                [&](const EntityId& id) {
+                                  listed.push_back(id.text);
+                                  return true;
+                                })
+                .ok());
   cr_expect(listed == (std::vector<std::string>{"007", "abc"}));
 }
 

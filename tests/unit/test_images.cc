@@ -1,12 +1,12 @@
 #include "test_images.h"
 
 #include <sys/stat.h>
-#include <vips/vips8>
 
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <vips/vips8>
 
 #include "image/image.h"
 
@@ -17,8 +17,8 @@ void ensure_vips() {
   std::call_once(once, [] { (void)image_init("iafs-test"); });
 }
 
-std::vector<uint8_t> make_image(int width, int height, const std::string& suffix,
-                                bool alpha, int orientation) {
+std::vector<uint8_t> make_image(int width, int height, const std::string& suffix, bool alpha,
+                                int orientation) {
   ensure_vips();
   using vips::VImage;
   // Red grows left to right, green top to bottom: orientation is visible.
