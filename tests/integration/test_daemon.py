@@ -93,3 +93,20 @@ class DaemonTest(MountedTestCase):
         with open(mount.path("posts/1/photos/0/original.png"), "rb") as f, open(small, "rb") as g:
             self.assertEqual(f.read(), g.read())
         self.assertEqual(os.listdir(mount.path("posts")), ["1"])
+
+    def test_mount_helper_mounts_with_fstab_options(self):
+        """mount.imageattachfs, as mount(8) runs it for an fstab line, mounts for real."""
+        other = os.path.join(self.tmp, "mnt2")
+        os.mkdir(other)
+        store = os.path.join(self.tmp, "store2")
+        env = dict(os.environ, IMAGEATTACHFS_BINARY=BINARY)
+        result = subprocess.run(
+            [os.environ["IAFS_MOUNT_HELPER"], store, other, "-o",
+             "defaults,nofail,_netdev,x-systemd.automount"],
+            capture_output=True, text=True, timeout=20, env=env)
+        self.addCleanup(run, "fusermount3", "-u", other, check=False)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(os.path.ismount(other))
+        self.assertEqual(os.listdir(other), ["posts", "users"])
+        run("fusermount3", "-u", other)
+        self.assertFalse(os.path.ismount(other))
