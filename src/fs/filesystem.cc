@@ -33,6 +33,11 @@ std::optional<Filesystem::Child> Filesystem::child_or_reply(fuse_req_t req, fuse
   if (!dir) return std::nullopt;
   auto path = child_path(dir->path, name, sets_->schema());
   if (!path) {
+    // A name outside the grammar is an everyday ENOENT (shells and web
+    // servers probe names): logged only at debug level (-d).
+    if (log_enabled(LogLevel::kDebug)) {
+      log_debug("lookup in " + path_string(dir->path) + ": " + path.error().message);
+    }
     reply_error(req, path.error());
     return std::nullopt;
   }

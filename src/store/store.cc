@@ -85,6 +85,8 @@ Status Store::free_unreferenced(StoreTxn& txn, const BlobId& id) {
 // Frees what the transaction left unreferenced and not pinned, then commits,
 // holding the pins lock so that no file pins a blob between the two.
 Status Store::commit(StoreTxn& txn) {
+  // Most commits free nothing: they need not hold up files being opened.
+  if (pending_free_.empty()) return txn.commit();
   std::lock_guard lock(pins_mutex_);
   for (const BlobId& id : pending_free_) {
     if (Status s = free_unreferenced(txn, id); !s) return s;
