@@ -15,6 +15,7 @@ cmake --build "$build" -j "$(nproc)" >/dev/null
 
 mkdir -p "$demo/mnt"
 if mountpoint -q "$demo/mnt"; then fusermount3 -u "$demo/mnt"; fi
+rm -rf "$demo/store"  # a fresh store each run, so the first read really makes the thumbnail
 echo "== mounting the store $demo/store at $demo/mnt"
 "$build/src/imageattachfs" "$demo/store" "$demo/mnt"
 
