@@ -13,9 +13,14 @@ foreach(line IN LISTS lines)
     set(suite ${CMAKE_MATCH_1})
   elseif(line MATCHES "^(├──|└──) ([A-Za-z0-9_]+)")
     set(name ${CMAKE_MATCH_2})
+    # --verbose prints "[SKIP] suite::name: reason" when the case skips itself
+    # (no test photographs); the pass expression catches a filter that ran nothing.
     string(APPEND content
-      "add_test(${PREFIX}.${suite}.${name} \"${TEST_BINARY}\" --filter=${suite}/${name} --jobs=1)\n"
-      "set_tests_properties(${PREFIX}.${suite}.${name} PROPERTIES TIMEOUT 120 ENVIRONMENT \"${ENV}\")\n")
+      "add_test(${PREFIX}.${suite}.${name} \"${TEST_BINARY}\" --filter=${suite}/${name} --jobs=1 --verbose)\n"
+      "set_tests_properties(${PREFIX}.${suite}.${name} PROPERTIES TIMEOUT 120\n"
+      "  SKIP_REGULAR_EXPRESSION \"\\\\[SKIP\\\\] ${suite}::${name}: \"\n"
+      "  PASS_REGULAR_EXPRESSION \"Tested: 1 \\\\| Passing: 1 \"\n"
+      "  ENVIRONMENT \"${ENV}\")\n")
   endif()
 endforeach()
 if(content STREQUAL "")

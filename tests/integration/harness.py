@@ -146,6 +146,20 @@ class MountedTestCase(unittest.TestCase):
         """An image file made in the test's temporary directory."""
         return make_image(os.path.join(self.tmp, name), width, height, **kwargs)
 
+    # Sizes of the test photographs that sample() stands in for when absent.
+    SAMPLE_SIZES = {"rocket.jpg": (640, 427), "chelsea.png": (451, 300),
+                    "path-2560x1600.jpg": (2560, 1600)}
+
+    def sample(self, name):
+        """A test photograph from ../shared/testdata, or, where that is absent
+        (a newcomer's clone), a generated image of the same format and size:
+        for tests that need a valid image, not a camera's."""
+        path = os.path.join(TESTDATA, name)
+        if TESTDATA and os.path.exists(path):
+            return path
+        width, height = self.SAMPLE_SIZES[name]
+        return make_image(os.path.join(self.tmp, "sample-" + name), width, height)
+
     def put(self, relative, source):
         """cp `source` into the mount at `relative`; returns the mount path."""
         target = self.p(relative)

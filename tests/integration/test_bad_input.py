@@ -10,7 +10,7 @@ import struct
 import time
 import zlib
 
-from harness import Mount, MountedTestCase, run, testdata
+from harness import Mount, MountedTestCase, run
 
 SET = "posts/1/photos/0"
 ORIGINAL = SET + "/original.jpg"
@@ -110,7 +110,7 @@ class BadInputTest(MountedTestCase):
             self.assertOneLogLine("/" + relative, "refused")
 
     def test_truncated_jpeg_is_refused_with_einval(self):
-        photo = self.read(testdata("rocket.jpg"))
+        photo = self.read(self.sample("rocket.jpg"))
         half = photo[: len(photo) // 2]
         for relative in (ORIGINAL, SINGLE):
             self.assertErrno(errno.EINVAL, self.write_through_fd, self.p(relative), half)
@@ -118,8 +118,8 @@ class BadInputTest(MountedTestCase):
             self.assertOneLogLine("/" + relative, "refused")
 
     def test_png_bytes_written_to_original_jpg_are_refused_with_einval(self):
-        png = self.read(testdata("chelsea.png"))
-        result = run("cp", testdata("chelsea.png"), self.p(ORIGINAL), check=False)
+        png = self.read(self.sample("chelsea.png"))
+        result = run("cp", self.sample("chelsea.png"), self.p(ORIGINAL), check=False)
         self.assertNotEqual(result.returncode, 0)
         self.assertIn("Invalid argument", result.stderr)
         self.assertNothingStored(ORIGINAL)
@@ -139,7 +139,7 @@ class BadInputTest(MountedTestCase):
 
     def test_original_over_max_bytes_is_refused_with_efbig(self):
         self.mount_with_limits("max_bytes = 10K")
-        photo = testdata("rocket.jpg")
+        photo = self.sample("rocket.jpg")
         self.assertGreater(os.path.getsize(photo), 10_000)
         small = self.read(self.image("small.png", 16, 16))
         self.assertLess(len(small), 10_000)
@@ -177,7 +177,7 @@ class BadInputTest(MountedTestCase):
     # The previous original stays
 
     def test_refused_upload_leaves_the_previous_original_intact(self):
-        photo = self.read(testdata("rocket.jpg"))
+        photo = self.read(self.sample("rocket.jpg"))
         garbage = self.source("garbage.jpg", NOT_AN_IMAGE)
         for relative in (ORIGINAL, SINGLE):
             self.write_through_fd(self.p(relative), photo)
@@ -193,7 +193,7 @@ class BadInputTest(MountedTestCase):
         self.assertStillStored(SINGLE, photo)
 
     def test_rename_of_a_bad_staging_file_fails_with_einval_and_keeps_the_original(self):
-        photo = self.read(testdata("rocket.jpg"))
+        photo = self.read(self.sample("rocket.jpg"))
         for relative in (ORIGINAL, SINGLE):
             set_dir = os.path.dirname(relative)
             self.write_through_fd(self.p(relative), photo)
@@ -280,7 +280,7 @@ class BadInputTest(MountedTestCase):
     # Links, device nodes, attributes
 
     def test_hard_links_symlinks_and_device_nodes_are_eperm(self):
-        photo = self.read(testdata("rocket.jpg"))
+        photo = self.read(self.sample("rocket.jpg"))
         self.write_through_fd(self.p(ORIGINAL), photo)
         original = self.p(ORIGINAL)
         self.assertErrno(errno.EPERM, os.link, original, self.p(SET + "/original.jpg~"))

@@ -8,7 +8,7 @@ import os
 import stat
 import time
 
-from harness import MountedTestCase, run, testdata, vips_size
+from harness import MountedTestCase, run, vips_size
 
 # One set directory of each kind of attachment: multiple, single.
 SETS = ("posts/1/photos/0", "users/7/picture")
@@ -45,7 +45,7 @@ class UploadsTest(MountedTestCase):
     # cp, cat > and dd
 
     def test_cp_commits_byte_exact_on_an_empty_store_without_mkdir(self):
-        photo = testdata("rocket.jpg")
+        photo = self.sample("rocket.jpg")
         for set_dir in SETS:
             self.put(f"{set_dir}/original.jpg", photo)
             self.assertStored(f"{set_dir}/original.jpg", photo)
@@ -56,7 +56,7 @@ class UploadsTest(MountedTestCase):
         self.assertEqual(self.listing("users/7"), ["picture"])
 
     def test_cat_redirect_commits_byte_exact(self):
-        photo = testdata("rocket.jpg")
+        photo = self.sample("rocket.jpg")
         for set_dir in SETS:
             target = self.p(f"{set_dir}/original.jpg")
             run("sh", "-c", 'cat "$1" > "$2"', "sh", photo, target)
@@ -64,11 +64,11 @@ class UploadsTest(MountedTestCase):
             self.assertEqual(self.listing(set_dir), ["original.jpg", "thumb"])
 
     def test_dd_in_small_blocks_commits_byte_exact(self):
-        photo = testdata("rocket.jpg")
-        self.assertGreater(os.path.getsize(photo), 10 * 4096)  # many blocks
+        photo = self.sample("rocket.jpg")
+        self.assertGreater(os.path.getsize(photo), 10 * 1024)  # many blocks
         for set_dir in SETS:
             target = self.p(f"{set_dir}/original.jpg")
-            run("dd", f"if={photo}", f"of={target}", "bs=4096", "status=none")
+            run("dd", f"if={photo}", f"of={target}", "bs=1024", "status=none")
             self.assertStored(f"{set_dir}/original.jpg", photo)
             self.assertEqual(self.listing(set_dir), ["original.jpg", "thumb"])
 
@@ -86,7 +86,7 @@ class UploadsTest(MountedTestCase):
     # Extensions and replacement
 
     def test_jpeg_extension_is_kept_as_written(self):
-        photo = testdata("rocket.jpg")
+        photo = self.sample("rocket.jpg")
         for set_dir in SETS:
             self.put(f"{set_dir}/original.jpeg", photo)
             self.assertEqual(self.listing(set_dir), ["original.jpeg", "thumb"])
@@ -175,7 +175,7 @@ class UploadsTest(MountedTestCase):
     # Staging files: rsync and editors
 
     def test_staging_file_renamed_onto_original_commits_it_with_its_mtime(self):
-        photo = testdata("rocket.jpg")
+        photo = self.sample("rocket.jpg")
         data = self.read(photo)
         for set_dir in SETS:
             staging = self.p(f"{set_dir}/.original.jpg.Xy12ab")
@@ -198,7 +198,7 @@ class UploadsTest(MountedTestCase):
         os.mkdir(source_dir)
         source = os.path.join(source_dir, "original.jpg")
         with open(source, "wb") as f:
-            f.write(self.read(testdata("rocket.jpg")))
+            f.write(self.read(self.sample("rocket.jpg")))
         os.chmod(source, 0o644)
         os.utime(source, ns=(MTIME_NS, MTIME_NS))
         target_dir = self.p("posts/3/photos/0") + "/"
@@ -213,7 +213,7 @@ class UploadsTest(MountedTestCase):
         self.assertEqual(second.stdout.strip(), "")
 
     def test_editor_backup_file_is_listed_and_removed_by_unlink(self):
-        photo = testdata("rocket.jpg")
+        photo = self.sample("rocket.jpg")
         for set_dir in SETS:
             self.put(f"{set_dir}/original.jpg", photo)
             backup = self.p(f"{set_dir}/original.jpg~")
@@ -242,7 +242,7 @@ class UploadsTest(MountedTestCase):
             self.assertErrno(2, os.stat, first)
 
     def test_scratch_files_vanish_at_remount(self):
-        photo = testdata("rocket.jpg")
+        photo = self.sample("rocket.jpg")
         for set_dir in SETS:
             self.put(f"{set_dir}/original.jpg", photo)
             self.write_through_fd(self.p(f"{set_dir}/.original.jpg.Ab12cd"), b"half a copy")
@@ -292,7 +292,7 @@ class UploadsTest(MountedTestCase):
     def test_cp_a_and_cp_p_into_empty_sets_succeed_and_keep_the_mtime(self):
         source = os.path.join(self.tmp, "photo.jpg")
         with open(source, "wb") as f:
-            f.write(self.read(testdata("rocket.jpg")))
+            f.write(self.read(self.sample("rocket.jpg")))
         os.utime(source, ns=(MTIME_NS, MTIME_NS))
         for flag, set_dir in (("-a", SETS[0]), ("-p", SETS[1])):
             target = self.p(f"{set_dir}/original.jpg")
@@ -316,7 +316,7 @@ class UploadsTest(MountedTestCase):
 
     def test_committed_originals_survive_remount_byte_exact(self):
         sources = {
-            "posts/1/photos/0/original.jpg": testdata("rocket.jpg"),
+            "posts/1/photos/0/original.jpg": self.sample("rocket.jpg"),
             "posts/1/photos/1/original.png": self.image("a.png", 200, 100, alpha=True),
             "posts/x-7/photos/4294967295/original.webp": self.image("b.webp", 100, 200),
             "users/7/picture/original.gif": self.image("c.gif", 64, 64),
@@ -333,7 +333,7 @@ class UploadsTest(MountedTestCase):
         sources = {}
         for i in range(6):
             sources[f"posts/{i}/photos/{i}/original.png"] = self.image(f"{i}.png", 50 + i, 40)
-        sources["users/7/picture/original.jpg"] = testdata("rocket.jpg")
+        sources["users/7/picture/original.jpg"] = self.sample("rocket.jpg")
         for relative, source in sources.items():
             self.write_through_fd(self.p(relative), self.read(source))  # close() returned 0
         self.mount.kill9()
@@ -348,8 +348,8 @@ class UploadsTest(MountedTestCase):
     # Readers during replacement
 
     def test_reader_of_the_old_original_keeps_its_bytes_after_a_staging_rename(self):
-        old = self.read(testdata("path-2560x1600.jpg"))
-        new = self.read(testdata("rocket.jpg"))
+        old = self.read(self.sample("path-2560x1600.jpg"))
+        new = self.read(self.sample("rocket.jpg"))
         for set_dir in SETS:
             original = self.p(f"{set_dir}/original.jpg")
             self.write_through_fd(original, old)
