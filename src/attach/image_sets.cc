@@ -81,8 +81,9 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
           for (auto piece : pieces) bytes.insert(bytes.end(), piece.begin(), piece.end());
         });
     if (!read) {
-      if (!store_.get_blob(original.blob).ok()) return read.error();
-      continue;  // replaced while reading
+      auto blob = store_.get_blob(original.blob);
+      if (!blob || blob->has_value()) return read.error();  // the bytes are there: a real error
+      continue;                                              // replaced while reading
     }
     auto thumb = iafs::make_thumbnail(bytes, *size, spec.format, attachment->thumbnails.quality);
     ++resizes_;
