@@ -83,7 +83,7 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
     if (!read) {
       auto blob = store_.get_blob(original.blob);
       if (!blob || blob->has_value()) return read.error();  // the bytes are there: a real error
-      continue;                                              // replaced while reading
+      continue;                                             // replaced while reading
     }
     auto thumb = iafs::make_thumbnail(bytes, *size, spec.format, attachment->thumbnails.quality);
     ++resizes_;
