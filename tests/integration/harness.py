@@ -98,9 +98,16 @@ class Mount:
         except OSError:
             return ""
 
+    def is_mounted(self):
+        """Whether the mount is in the mount table (os.path.ismount says no
+        for a mount whose daemon died: stat fails with ENOTCONN)."""
+        with open("/proc/self/mounts") as mounts:
+            return any(line.split()[1] == self.mnt for line in mounts)
+
     def stop(self):
-        """Unmounts and waits for the daemon; kills it by pid if it hangs."""
-        if os.path.ismount(self.mnt):
+        """Unmounts (even a mount whose daemon died) and waits for the daemon;
+        kills it by pid if it hangs."""
+        if self.is_mounted():
             result = run("fusermount3", "-u", self.mnt, check=False)
             if result.returncode != 0:
                 run("fusermount3", "-uz", self.mnt, check=False)
