@@ -36,12 +36,21 @@ struct Fixture {
     staging = std::move(area).value();
     sets = std::make_unique<ImageSets>(*store, default_schema(), *staging, 2);
   }
+
+  // Commits `bytes` as the original at `path`; the test fails if refused.
+  void commit(const std::string& path, const std::vector<uint8_t>& bytes);
 };
 
 ImagePath at(const std::string& text) {
   auto path = parse_path(text, default_schema());
   cr_assert(path.ok(), "parse %s", text.c_str());
   return *path;
+}
+
+void Fixture::commit(const std::string& path, const std::vector<uint8_t>& bytes) {
+  auto outcome = sets->commit_original(at(path), bytes, 0);
+  cr_assert(outcome.ok(), "commit %s: %s", path.c_str(),
+            outcome.ok() ? "" : outcome.error().message.c_str());
 }
 
 Result<FileVersion> make_and_wait(ImageSets& sets, const ImagePath& path) {
@@ -75,7 +84,7 @@ Test(attach, commits_an_original_and_measures_it_as_displayed) {
 Test(attach, a_refused_upload_leaves_the_previous_original) {
   Fixture f;
   auto good = test::make_image(64, 64, ".png");
-  cr_assert(f.sets->commit_original(at("/users/7/picture/original.png"), good, 0).ok());
+  f.commit("/users/7/picture/original.png", good);
   std::vector<uint8_t> junk{'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'};
   auto refused = f.sets->commit_original(at("/users/7/picture/original.png"), junk, 0);
   cr_assert(!refused.ok());
@@ -95,17 +104,14 @@ Test(attach, refuses_an_empty_upload) {
 Test(attach, finds_an_original_only_under_its_extension_as_written) {
   Fixture f;
   auto bytes = test::make_image(40, 30, ".jpg");
-  cr_assert(f.sets->commit_original(at("/posts/1/photos/0/original.jpeg"), bytes, 0).ok());
+  f.commit("/posts/1/photos/0/original.jpeg", bytes);
   cr_expect(f.sets->find_original(at("/posts/1/photos/0/original.jpeg")).ok());
   cr_expect(!f.sets->find_original(at("/posts/1/photos/0/original.jpg")).ok());
 }
 
 Test(attach, makes_a_thumbnail_of_the_exact_size_and_stores_it) {
   Fixture f;
-  cr_assert(f.sets
-                ->commit_original(at("/posts/1/photos/0/original.jpg"),
-                                  test::make_image(2560, 1600, ".jpg"), 0)
-                .ok());
+  f.commit("/posts/1/photos/0/original.jpg", test::make_image(2560, 1600, ".jpg"));
   auto made = make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/300.jpg"));
   cr_assert(made.ok(), "%s", made.ok() ? "" : made.error().message.c_str());
   cr_expect_eq(made->width, 300u);
@@ -117,10 +123,7 @@ Test(attach, makes_a_thumbnail_of_the_exact_size_and_stores_it) {
 
 Test(attach, concurrent_requests_for_one_thumbnail_make_it_once) {
   Fixture f;
-  cr_assert(f.sets
-                ->commit_original(at("/posts/1/photos/0/original.jpg"),
-                                  test::make_image(1200, 800, ".jpg"), 0)
-                .ok());
+  f.commit("/posts/1/photos/0/original.jpg", test::make_image(1200, 800, ".jpg"));
   std::mutex m;
   std::condition_variable cv;
   int done = 0;
@@ -142,14 +145,8 @@ Test(attach, concurrent_requests_for_one_thumbnail_make_it_once) {
 
 Test(attach, thumbnails_of_two_sets_come_from_their_own_originals) {
   Fixture f;
-  cr_assert(f.sets
-                ->commit_original(at("/posts/1/photos/0/original.jpg"),
-                                  test::make_image(400, 100, ".jpg"), 0)
-                .ok());
-  cr_assert(f.sets
-                ->commit_original(at("/posts/1/photos/1/original.jpg"),
-                                  test::make_image(100, 400, ".jpg"), 0)
-                .ok());
+  f.commit("/posts/1/photos/0/original.jpg", test::make_image(400, 100, ".jpg"));
+  f.commit("/posts/1/photos/1/original.jpg", test::make_image(100, 400, ".jpg"));
   auto wide = make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/50.png"));
   auto tall = make_and_wait(*f.sets, at("/posts/1/photos/1/thumb/50.png"));
   cr_assert(wide.ok() && tall.ok());
@@ -160,10 +157,7 @@ Test(attach, thumbnails_of_two_sets_come_from_their_own_originals) {
 
 Test(attach, a_thumbnail_wider_than_the_original_is_not_found) {
   Fixture f;
-  cr_assert(f.sets
-                ->commit_original(at("/posts/1/photos/0/original.jpg"),
-                                  test::make_image(200, 100, ".jpg"), 0)
-                .ok());
+  f.commit("/posts/1/photos/0/original.jpg", test::make_image(200, 100, ".jpg"));
   auto wider = f.sets->find_thumbnail(at("/posts/1/photos/0/thumb/201.jpg"));
   cr_assert(!wider.ok());
   cr_expect_eq(wider.error().code, ErrorCode::kNotFound);
@@ -187,7 +181,7 @@ Test(attach, lists_only_sets_holding_an_original) {
   Fixture f;
   for (const char* path : {"/posts/10/photos/3/original.png", "/posts/2/photos/0/original.png",
                            "/posts/abc/photos/1/original.png"}) {
-    cr_assert(f.sets->commit_original(at(path), test::make_image(8, 8, ".png"), 0).ok());
+    f.commit(path, test::make_image(8, 8, ".png"));
   }
   std::vector<std::string> names;
   auto collect = [&](DirEntry&& e) {
@@ -206,10 +200,7 @@ Test(attach, lists_only_sets_holding_an_original) {
 
 Test(attach, rmdir_of_a_set_holding_an_original_is_not_empty) {
   Fixture f;
-  cr_assert(
-      f.sets
-          ->commit_original(at("/posts/1/photos/0/original.png"), test::make_image(8, 8, ".png"), 0)
-          .ok());
+  f.commit("/posts/1/photos/0/original.png", test::make_image(8, 8, ".png"));
   Status s = f.sets->remove_directory(at("/posts/1/photos/0"));
   cr_assert(!s.ok());
   cr_expect_eq(s.error().code, ErrorCode::kNotEmpty);
@@ -218,10 +209,7 @@ Test(attach, rmdir_of_a_set_holding_an_original_is_not_empty) {
 
 Test(attach, moves_a_set_only_within_its_type_and_attachment) {
   Fixture f;
-  cr_assert(
-      f.sets
-          ->commit_original(at("/posts/1/photos/3/original.png"), test::make_image(8, 8, ".png"), 0)
-          .ok());
+  f.commit("/posts/1/photos/3/original.png", test::make_image(8, 8, ".png"));
   auto elsewhere = f.sets->move_set(at("/posts/1/photos/3"), at("/users/1/picture"));
   cr_assert(!elsewhere.ok());
   cr_expect_eq(elsewhere.error().code, ErrorCode::kCrossDevice);
