@@ -1,6 +1,7 @@
 // ImagePath: a path of the namespace (DESIGN §1), parsed once into a typed value.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
 
@@ -15,6 +16,7 @@ struct EntityId {
   std::string text;     // always the id as written
 
   bool operator==(const EntityId&) const = default;
+  auto operator<=>(const EntityId&) const = default;
 };
 
 // A thumbnail: a width (`300.jpg`) or a height (`x200.jpg`) and an output format.
@@ -24,6 +26,7 @@ struct ThumbnailSpec {
   ImageFormat format = ImageFormat::kJpeg;
 
   bool operator==(const ThumbnailSpec&) const = default;
+  auto operator<=>(const ThumbnailSpec&) const = default;
 };
 
 // What a path names.
@@ -48,6 +51,7 @@ struct ImageSetKey {
   uint32_t index = 0;
 
   bool operator==(const ImageSetKey&) const = default;
+  auto operator<=>(const ImageSetKey&) const = default;
 };
 
 struct ImagePath {
@@ -60,6 +64,7 @@ struct ImagePath {
   std::string staging_name;                          // kStaging: the file name
 
   bool operator==(const ImagePath&) const = default;
+  auto operator<=>(const ImagePath&) const = default;
 
   bool is_directory() const {
     return kind != NodeKind::kOriginal && kind != NodeKind::kThumbnail &&

@@ -1,4 +1,5 @@
-// The records the store keeps: image sets, thumbnails and blobs.
+// The records of the namespace the store keeps: image sets and thumbnails.
+// (How the store counts references to blobs is its own business.)
 #pragma once
 
 #include <cstdint>
@@ -31,13 +32,6 @@ struct ThumbRecord {
   int64_t created_ns = 0;
   uint64_t revision = 0;
   BlobId source{};  // the original it was made from
-};
-
-// A blob's bookkeeping.
-struct BlobRecord {
-  uint64_t size = 0;
-  uint64_t xxh3 = 0;  // XXH3-64 of the bytes, for integrity checks
-  uint32_t refs = 0;  // records pointing at it; 0: to be freed
 };
 
 }  // namespace iafs

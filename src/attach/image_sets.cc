@@ -1,19 +1,11 @@
 #include "attach/image_sets.h"
 
-#include <time.h>
-
+#include "base/clock.h"
 #include "image/image.h"
-#include "log/log.h"
 #include "path/path.h"
 #include "store/hashing.h"
 
 namespace iafs {
-
-int64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
 
 ImageSets::ImageSets(Store& store, const Schema& schema, StagingArea& staging,
                      unsigned thumb_threads)
@@ -21,6 +13,11 @@ ImageSets::ImageSets(Store& store, const Schema& schema, StagingArea& staging,
 
 const AttachmentSchema* ImageSets::attachment_of(const ImageSetKey& set) const {
   return schema_.find_attachment(set.type, set.attachment);
+}
+
+uint64_t ImageSets::max_bytes_of(const ImagePath& path) const {
+  const AttachmentSchema* attachment = attachment_of(path.set);
+  return attachment != nullptr ? attachment->originals.max_bytes : OriginalLimits{}.max_bytes;
 }
 
 Result<FileVersion> ImageSets::find_original(const ImagePath& path) {
@@ -81,20 +78,30 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
           for (auto piece : pieces) bytes.insert(bytes.end(), piece.begin(), piece.end());
         });
     if (!read) {
-      auto blob = store_.get_blob(original.blob);
-      if (!blob || blob->has_value()) return read.error();  // the bytes are there: a real error
-      continue;                                             // replaced while reading
+      auto held = store_.has_blob(original.blob);
+      if (!held || *held) return read.error();  // the bytes are there: a real error
+      continue;                                 // replaced while reading
     }
     auto thumb = iafs::make_thumbnail(bytes, *size, spec.format, attachment->thumbnails.quality);
     ++resizes_;
-    if (!thumb)
+    if (!thumb) {
       return make_error(ErrorCode::kIo, "cannot make thumbnail: " + thumb.error().message);
+    }
     auto put = store_.put_thumbnail(set, spec, original.blob, thumb->bytes, thumb->width,
                                     thumb->height, now_ns());
     if (put) return version_of(*put, spec.format);
     if (put.error().code != ErrorCode::kNotFound) return put.error();
   }
   return make_error(ErrorCode::kIo, "the original kept changing while its thumbnail was made");
+}
+
+Status ImageSets::pin(const FileVersion& version) { return store_.pin(version.blob); }
+
+void ImageSets::unpin(const FileVersion& version) { store_.unpin(version.blob); }
+
+Status ImageSets::read(const FileVersion& version, uint64_t offset, uint64_t length,
+                       const BlobReadSink& sink) {
+  return store_.read_blob(version.blob, version.size, offset, length, sink);
 }
 
 Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
@@ -118,24 +125,11 @@ Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
 }
 
 Result<ApplyOutcome> ImageSets::remove_original(const ImagePath& path) {
-  auto found = find_original(path);
-  if (!found) return found.error();
-  return store_.apply(Op{RemoveSet{path.set}, now_ns()});
+  return store_.apply(Op{RemoveSet{path.set, path.original_ext}, now_ns()});
 }
 
 Status ImageSets::remove_thumbnail(const ImagePath& path) {
   return store_.remove_thumbnail(path.set, path.thumbnail);
-}
-
-Result<ApplyOutcome> ImageSets::move_set(const ImagePath& from, const ImagePath& to) {
-  if (from.kind != NodeKind::kImageSet || to.kind != NodeKind::kImageSet ||
-      from.set.type != to.set.type || from.set.attachment != to.set.attachment) {
-    return make_error(ErrorCode::kCrossDevice, "a set moves only within its type and attachment");
-  }
-  if (from.set == to.set) return ApplyOutcome{};
-  auto outcome = store_.apply(Op{MoveSet{from.set, to.set}, now_ns()});
-  if (outcome) staging_.move_directory(path_string(from), path_string(to));
-  return outcome;
 }
 
 Result<ApplyOutcome> ImageSets::set_mtime(const ImagePath& original, int64_t mtime_ns) {

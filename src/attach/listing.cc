@@ -1,7 +1,6 @@
-// ImageSets: directory listings, rmdir, and extended attributes.
+// ImageSets: directory listings, rmdir, and extended attributes. Entries are
+// built from typed values; their names are base_name() of their paths.
 #include <time.h>
-
-#include <cstdio>
 
 #include "attach/image_sets.h"
 #include "path/path.h"
@@ -9,10 +8,7 @@
 namespace iafs {
 namespace {
 
-DirEntry entry_for(const ImagePath& dir, const std::string& name, const Schema& schema) {
-  auto path = child_path(dir, name, schema);
-  return DirEntry{name, path ? *path : ImagePath{}, std::nullopt, std::nullopt};
-}
+DirEntry dir_entry(ImagePath path) { return DirEntry{std::move(path), {}, {}, {}}; }
 
 std::string rfc3339(int64_t ns) {
   time_t seconds = static_cast<time_t>(ns / 1000000000);
@@ -23,38 +19,40 @@ std::string rfc3339(int64_t ns) {
   return text;
 }
 
+template <typename T>
+std::optional<T> cursor_as(const std::optional<ListCursor>& cursor) {
+  if (!cursor || !std::holds_alternative<T>(*cursor)) return std::nullopt;
+  return std::get<T>(*cursor);
+}
+
 }  // namespace
 
-Status ImageSets::list(const ImagePath& dir, const std::optional<std::string>& after,
+Status ImageSets::list(const ImagePath& dir, const std::optional<ListCursor>& after,
                        const std::function<bool(DirEntry&&)>& fn) {
   switch (dir.kind) {
     case NodeKind::kRoot:
       for (const TypeSchema& type : schema_.types) {
-        if (!fn(entry_for(dir, type.name, schema_))) break;
+        if (!fn(dir_entry(type_path(type.name)))) break;
       }
       return Status::Ok();
-    case NodeKind::kType: {
-      std::optional<EntityId> from;
-      if (after) {
-        auto id = parse_entity_id(*after);
-        if (id) from = *id;
-      }
-      return store_.list_entities(dir.set.type, from, [&](const EntityId& id) {
-        return fn(entry_for(dir, id.text, schema_));
-      });
-    }
+    case NodeKind::kType:
+      return store_.list_entities(dir.set.type, cursor_as<EntityId>(after),
+                                  [&](const EntityId& id) {
+                                    DirEntry entry = dir_entry(entity_path(dir.set.type, id));
+                                    entry.cursor = id;
+                                    return fn(std::move(entry));
+                                  });
     case NodeKind::kEntity:
       return list_entity(dir, fn);
-    case NodeKind::kAttachment: {
-      std::optional<uint32_t> from;
-      if (after) {
-        auto index = parse_index(*after);
-        if (index) from = *index;
-      }
-      return store_.list_sets(
-          dir.set.type, dir.set.id, dir.set.attachment, from,
-          [&](uint32_t index) { return fn(entry_for(dir, std::to_string(index), schema_)); });
-    }
+    case NodeKind::kAttachment:
+      return store_.list_sets(dir.set.type, dir.set.id, dir.set.attachment,
+                              cursor_as<uint32_t>(after), [&](uint32_t index) {
+                                ImageSetKey set = dir.set;
+                                set.index = index;
+                                DirEntry entry = dir_entry(image_set_path(set, true));
+                                entry.cursor = index;
+                                return fn(std::move(entry));
+                              });
     case NodeKind::kImageSet:
       return list_set_directory(dir, fn);
     case NodeKind::kThumbDir:
@@ -70,7 +68,11 @@ Status ImageSets::list_entity(const ImagePath& dir, const std::function<bool(Dir
   for (const AttachmentSchema& attachment : type->attachments) {
     auto any = store_.has_sets(dir.set.type, dir.set.id, attachment.name);
     if (!any) return any.error();
-    if (*any && !fn(entry_for(dir, attachment.name, schema_))) break;
+    if (!*any) continue;
+    if (!fn(dir_entry(
+            attachment_path(dir.set.type, dir.set.id, attachment.name, attachment.multiple)))) {
+      break;
+    }
   }
   return Status::Ok();
 }
@@ -80,13 +82,13 @@ Status ImageSets::list_set_directory(const ImagePath& dir,
   auto record = store_.get_set(dir.set);
   if (!record) return record.error();
   if (record->has_value()) {
-    DirEntry original = entry_for(dir, "original." + (*record)->ext, schema_);
+    DirEntry original = dir_entry(original_path(dir.set, dir.multiple, (*record)->ext));
     original.version = version_of(**record);
     if (!fn(std::move(original))) return Status::Ok();
-    if (!fn(entry_for(dir, "thumb", schema_))) return Status::Ok();
+    if (!fn(dir_entry(thumb_dir_path(dir.set, dir.multiple)))) return Status::Ok();
   }
-  for (ScratchFile& file : staging_.list_scratch(path_string(dir))) {
-    DirEntry entry = entry_for(dir, file.name, schema_);
+  for (ScratchFile& file : staging_.list_scratch(dir.set)) {
+    DirEntry entry = dir_entry(staging_path(dir.set, dir.multiple, file.name));
     entry.scratch = std::move(file);
     if (!fn(std::move(entry))) break;
   }
@@ -98,10 +100,15 @@ Status ImageSets::list_thumbnails(const ImagePath& dir, const std::function<bool
   if (!record) return record.error();
   if (!record->has_value()) return Status::Ok();
   const BlobId source = (*record)->blob;
+  const AttachmentSchema* attachment = attachment_of(dir.set);
+  if (attachment == nullptr) return Status::Ok();
+  const ThumbnailPolicy& policy = attachment->thumbnails;
   return store_.list_thumbnails(dir.set, [&](const ThumbnailSpec& spec, const ThumbRecord& thumb) {
     if (thumb.source != source) return true;
-    DirEntry entry = entry_for(dir, thumbnail_name(spec), schema_);
-    if (entry.path.kind != NodeKind::kThumbnail) return true;  // the schema changed since
+    // The schema may have changed since it was made: list only what resolves.
+    const SizePolicy& sizes = spec.by_height ? policy.heights : policy.widths;
+    if (!is_thumbnail_format(spec.format) || !sizes.allows(spec.size)) return true;
+    DirEntry entry = dir_entry(thumbnail_path(dir.set, dir.multiple, spec));
     entry.version = version_of(thumb, spec.format);
     return fn(std::move(entry));
   });
@@ -118,7 +125,7 @@ Status ImageSets::remove_directory(const ImagePath& dir) {
   return Status::Ok();
 }
 
-std::vector<std::pair<std::string, std::string>> ImageSets::attributes(
+std::vector<std::pair<std::string, std::string>> ImageSets::xattrs_of(
     const FileVersion& version) const {
   return {
       {"user.image.width", std::to_string(version.width)},

@@ -41,7 +41,6 @@ void ThumbnailPool::work() {
       make = std::move(jobs_[key].make);
     }
     Result<FileVersion> result = make();
-    ++jobs_run_;
     std::vector<Done> waiters;
     {
       std::lock_guard lock(mutex_);

@@ -3,7 +3,6 @@
 // Concurrent requests for one thumbnail share one resize (single flight).
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -35,9 +34,6 @@ class ThumbnailPool {
   // called on a pool thread.
   void submit(const std::string& key, Make make, Done done);
 
-  // Jobs run since start (each a real resize attempt).
-  uint64_t jobs_run() const { return jobs_run_; }
-
  private:
   struct Job {
     Make make;
@@ -50,7 +46,6 @@ class ThumbnailPool {
   bool stopping_ = false;
   std::deque<std::string> queue_;
   std::map<std::string, Job> jobs_;  // queued or running, by key
-  std::atomic<uint64_t> jobs_run_{0};
   std::vector<std::thread> threads_;
 };
 

@@ -5,33 +5,23 @@
 #include <string_view>
 #include <system_error>
 
+#include "base/numbers.h"
+
 namespace iafs {
 namespace {
 
-constexpr uint64_t kMinMapSize = 1ull << 20;
+constexpr uint64_t kMinMapSize = 1000 * 1000;  // 1M
 
 Error invalid(std::string message) { return make_error(ErrorCode::kInvalid, std::move(message)); }
 
-// A decimal count in [min, max], or nullopt.
-std::optional<unsigned> parse_count(std::string_view text, unsigned min, unsigned max) {
-  if (text.empty() || text.size() > 10) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (value < min || value > max) return std::nullopt;
-  return static_cast<unsigned>(value);
-}
-
 Status parse_thread_count(std::string_view name, std::string_view value, unsigned max,
                           unsigned& out) {
-  std::optional<unsigned> count = parse_count(value, 1, max);
-  if (!count) {
+  std::optional<uint64_t> count = parse_number(value, max, false);
+  if (!count || *count < 1) {
     return invalid("bad " + std::string(name) + " '" + std::string(value) +
                    "': expected a number from 1 to " + std::to_string(max));
   }
-  out = *count;
+  out = static_cast<unsigned>(*count);
   return Status::Ok();
 }
 
@@ -49,9 +39,10 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
   if (name == "schema") {
     options.schema_path = std::string(value);
   } else if (name == "mapsize") {
-    Result<uint64_t> size = parse_size(std::string(value));
-    if (!size)
-      return invalid("bad mapsize '" + std::string(value) + "': expected a size like 512G");
+    std::optional<uint64_t> size = parse_number(value, UINT64_MAX);
+    if (!size) {
+      return invalid("bad mapsize '" + std::string(value) + "': expected a size like 512G or 1Ti");
+    }
     if (*size < kMinMapSize) {
       return invalid("bad mapsize '" + std::string(value) + "': must be at least 1M");
     }
@@ -176,33 +167,13 @@ std::string usage_text(const std::string& program) {
          "\n"
          "mount options (-o):\n"
          "  schema=PATH       the schema file (default: the compiled-in default schema)\n"
-         "  mapsize=SIZE      maximum store size, K/M/G/T suffixes, at least 1M (default 1T)\n"
+         "  mapsize=SIZE      maximum store size, at least 1M (default 1Ti); K/M/G/T are\n"
+         "                    powers of 1000, Ki/Mi/Gi/Ti powers of 1024\n"
          "  nometasync        faster commits; a power loss may lose the last ones\n"
          "  max_threads=N     FUSE worker threads, 1-1024 (default 64)\n"
          "  thumb_threads=N   threads making thumbnails, 1-256 (default: one per core)\n"
          "  allow_other, default_permissions, ro, fsname=NAME, ...\n"
          "                    any other option is passed on to libfuse (see mount.fuse3(8))\n";
-}
-
-Result<uint64_t> parse_size(const std::string& text) {
-  Error bad =
-      invalid("bad size '" + text + "': expected a number with an optional K, M, G or T suffix");
-  std::string_view digits = text;
-  unsigned shift = 0;
-  static constexpr std::string_view kSuffixes = "KMGTkmgt";
-  if (size_t pos = digits.empty() ? std::string_view::npos : kSuffixes.find(digits.back());
-      pos != std::string_view::npos) {
-    shift = static_cast<unsigned>(10 * (pos % 4 + 1));
-    digits.remove_suffix(1);
-  }
-  if (digits.empty() || digits.size() > 19) return bad;
-  uint64_t value = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return bad;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (value > (UINT64_MAX >> shift)) return invalid("bad size '" + text + "': too large");
-  return value << shift;
 }
 
 }  // namespace iafs

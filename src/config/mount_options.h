@@ -13,7 +13,7 @@ struct MountOptions {
   std::string store_dir;           // STORE_DIR (absolute after parsing)
   std::string mountpoint;          // MOUNTPOINT (as given)
   std::string schema_path;         // -o schema=PATH; empty: the compiled-in default
-  uint64_t map_size = 1ull << 40;  // -o mapsize=SIZE (K/M/G/T suffixes), default 1 TiB
+  uint64_t map_size = 1ull << 40;  // -o mapsize=SIZE (base/numbers.h), default 1 TiB
   bool nometasync = false;         // -o nometasync: LMDB MDB_NOMETASYNC
   unsigned max_threads = 64;       // -o max_threads=N: FUSE worker threads
   unsigned thumb_threads = 0;      // -o thumb_threads=N: resize pool; 0 = one per core
@@ -33,8 +33,5 @@ Result<MountOptions> parse_mount_options(int argc, const char* const* argv);
 
 // The --help text.
 std::string usage_text(const std::string& program);
-
-// Parses a size with an optional K, M, G or T suffix (powers of 1024).
-Result<uint64_t> parse_size(const std::string& text);
 
 }  // namespace iafs

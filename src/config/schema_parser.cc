@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/numbers.h"
+
 namespace iafs {
 namespace {
 
@@ -60,28 +62,6 @@ bool is_valid_name(std::string_view name) {
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
   });
-}
-
-// Plain decimal digits up to `max`, with an optional K/M/G/T suffix (powers of
-// 1000) when `suffixes` is set.
-std::optional<uint64_t> parse_number(std::string_view text, uint64_t max, bool suffixes) {
-  uint64_t multiplier = 1;
-  if (suffixes && !text.empty()) {
-    static constexpr std::string_view kSuffixes = "KMGT";
-    size_t pos = kSuffixes.find(text.back());
-    if (pos != std::string_view::npos) {
-      for (size_t i = 0; i <= pos; ++i) multiplier *= 1000;
-      text.remove_suffix(1);
-    }
-  }
-  if (text.empty() || text.size() > 19) return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (value > max / multiplier) return std::nullopt;
-  return value * multiplier;
 }
 
 Result<bool> parse_bool(std::string_view key, std::string_view value) {

@@ -7,58 +7,38 @@
 #include <cstring>
 
 #include "fs/operations.h"
-#include "path/path.h"
+#include "base/clock.h"
 
 namespace iafs {
 namespace {
 
-int64_t to_ns(const timespec& ts) { return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec; }
-
 timespec mtime_to_set(const struct stat* attr, int to_set) {
-  if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
-    timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    return now;
-  }
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) return to_timespec(now_ns());
   return attr->st_mtim;
 }
 
 Status set_size(OpenFile* file, off_t size) {
-  if (file == nullptr || !file->fd) {
+  if (file == nullptr || !file->staged) {
     return make_error(ErrorCode::kPermission, "only an open upload or scratch file can be resized");
   }
-  if (ftruncate(file->fd.get(), size) != 0) {
-    return error_from_errno("ftruncate");
-  }
-  return Status::Ok();
+  return file->staged->truncate(size);
 }
 
-Status set_mtime(Filesystem& fs, const Node& node, OpenFile* file, const timespec& mtime) {
-  if (file != nullptr && file->kind == OpenFile::Kind::kUpload) {
-    file->mtime_ns = to_ns(mtime);  // applied at the commit
+Status set_mtime(Filesystem& fs, const Node& node, OpenFile* file, int64_t mtime_ns) {
+  if (file != nullptr && file->staged && file->staged->kind() == StagedFile::Kind::kUpload) {
+    file->staged->set_commit_mtime(mtime_ns);  // applied at the commit
     return Status::Ok();
   }
-  // futimens() of an upload (cp -p) arrives without its file handle.
-  if (node.path.kind == NodeKind::kOriginal && fs.set_upload_mtime(node.path, to_ns(mtime))) {
-    auto outcome = fs.sets().set_mtime(node.path, to_ns(mtime));
-    if (outcome || outcome.error().code == ErrorCode::kNotFound) return Status::Ok();
-    return outcome.error();
+  switch (node.path.kind) {
+    case NodeKind::kStaging:
+      return fs.sets().set_scratch_mtime(node.path, mtime_ns);
+    case NodeKind::kOriginal:
+      // futimens() of an upload (cp -p) arrives without its file handle.
+      if (fs.sets().set_upload_mtime(node.path, mtime_ns)) return Status::Ok();
+      return status_of(fs.sets().set_mtime(node.path, mtime_ns));
+    default:
+      return Status::Ok();  // directories and thumbnails: nothing to keep
   }
-  if (node.path.kind == NodeKind::kStaging) {
-    auto scratch = fs.sets().staging().find_scratch(path_string(parent_path(node.path)),
-                                                    node.path.staging_name);
-    if (!scratch) return make_error(ErrorCode::kNotFound, "no such file");
-    timespec times[2] = {mtime, mtime};
-    if (utimensat(AT_FDCWD, scratch->file.c_str(), times, 0) != 0) {
-      return make_error(ErrorCode::kIo, "utimensat " + scratch->file);
-    }
-    return Status::Ok();
-  }
-  if (node.path.kind == NodeKind::kOriginal) {
-    auto outcome = fs.sets().set_mtime(node.path, to_ns(mtime));
-    return outcome ? Status::Ok() : Status(outcome.error());
-  }
-  return Status::Ok();  // directories and thumbnails: nothing to keep
 }
 
 // The image whose attributes a node shows: its version, or for a node with
@@ -73,23 +53,32 @@ std::optional<FileVersion> image_of(Filesystem& fs, const Node& node) {
 
 }  // namespace
 
+void op_getattr(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
+  Filesystem& fs = fs_of(req);
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  const OpenFile* open = node->path.is_directory() ? nullptr : open_file_of(fi);
+  auto st = fs.stat_of(*node, open);
+  if (!st) return reply_error(req, st.error());
+  fuse_reply_attr(req, &*st, fs.timeouts().attr);
+}
+
 void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat* attr, int to_set,
                 fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
-  OpenFile* file =
-      (fi != nullptr && !node->path.is_directory()) ? reinterpret_cast<OpenFile*>(fi->fh) : nullptr;
+  OpenFile* file = node->path.is_directory() ? nullptr : open_file_of(fi);
   Status changed = Status::Ok();
   if (to_set & FUSE_SET_ATTR_SIZE) changed = set_size(file, attr->st_size);
   if (changed && (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))) {
-    changed = set_mtime(fs, *node, file, mtime_to_set(attr, to_set));
+    changed = set_mtime(fs, *node, file, to_ns(mtime_to_set(attr, to_set)));
   }
   if (!changed) {
     fs.log_refusal("setattr", node->path, changed.error());
     return reply_error(req, changed.error());
   }
-  auto st = fs.attributes(*node, file);
+  auto st = fs.stat_of(*node, file);
   if (!st) return reply_error(req, st.error());
   if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
     st->st_mtim = mtime_to_set(attr, to_set);
@@ -106,7 +95,7 @@ void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char* name, size_t siz
     return reply_error(req, make_error(ErrorCode::kNotSupported, "only user.image.*"));
   }
   if (std::optional<FileVersion> version = image_of(fs, *node)) {
-    for (const auto& [key, value] : fs.sets().attributes(*version)) {
+    for (const auto& [key, value] : fs.sets().xattrs_of(*version)) {
       if (key != name) continue;
       if (size == 0) return (void)fuse_reply_xattr(req, value.size());
       if (size < value.size()) return reply_error(req, make_error(ErrorCode::kRange, "small"));
@@ -122,7 +111,7 @@ void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size) {
   if (!node) return;
   std::string names;
   if (std::optional<FileVersion> version = image_of(fs, *node)) {
-    for (const auto& [key, value] : fs.sets().attributes(*version)) {
+    for (const auto& [key, value] : fs.sets().xattrs_of(*version)) {
       names.append(key);
       names.push_back('\0');
     }

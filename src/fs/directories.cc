@@ -43,11 +43,11 @@ Result<size_t> fill_directory(Filesystem& fs, fuse_req_t req, const Node& node, 
   dot.attr.st_ino = kUnknownIno;
   if (pos == 0) add(".", dot);
   if (pos == 1) add("..", dot);
-  std::optional<std::string> after;
+  std::optional<ListCursor> after;
   off_t skip = 0;
   if (pos >= kFirstEntryOffset) {
-    if (is_streaming(node.path.kind) && pos == handle.next_offset && handle.last_name) {
-      after = handle.last_name;
+    if (is_streaming(node.path.kind) && pos == handle.next_offset && handle.after) {
+      after = handle.after;
     } else {
       skip = pos - kFirstEntryOffset;  // a seek elsewhere: walk again
     }
@@ -58,8 +58,9 @@ Result<size_t> fill_directory(Filesystem& fs, fuse_req_t req, const Node& node, 
       return true;
     }
     fuse_entry_param e{};
-    size_t need = plus ? fuse_add_direntry_plus(req, nullptr, 0, entry.name.c_str(), nullptr, 0)
-                       : fuse_add_direntry(req, nullptr, 0, entry.name.c_str(), nullptr, 0);
+    const std::string name = base_name(entry.path);
+    size_t need = plus ? fuse_add_direntry_plus(req, nullptr, 0, name.c_str(), nullptr, 0)
+                       : fuse_add_direntry(req, nullptr, 0, name.c_str(), nullptr, 0);
     if (used + need > size) return false;
     if (plus) {
       auto made = fs.entry_for(entry.path, entry.version, entry.scratch);
@@ -69,8 +70,8 @@ Result<size_t> fill_directory(Filesystem& fs, fuse_req_t req, const Node& node, 
       e.attr.st_mode = type_bits(entry.path);
       e.attr.st_ino = kUnknownIno;
     }
-    add(entry.name, e);
-    handle.last_name = entry.name;
+    add(name, e);
+    handle.after = entry.cursor;
     return true;
   });
   if (!listed && used == 0) return listed.error();
@@ -83,13 +84,13 @@ void reply_directory(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, 
   Filesystem& fs = fs_of(req);
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
-  auto* handle = reinterpret_cast<DirHandle*>(fi->fh);
+  DirHandle& handle = handle_of<DirHandle>(fi);
   std::unique_ptr<char[]> buf(new char[size]);
   Result<size_t> used = size_t{0};
   {
     // Released before the reply: once readdir returns, RELEASEDIR may free the handle.
-    std::lock_guard lock(handle->mutex);
-    used = fill_directory(fs, req, *node, *handle, buf.get(), size, off, plus);
+    std::lock_guard lock(handle.mutex);
+    used = fill_directory(fs, req, *node, handle, buf.get(), size, off, plus);
   }
   if (!used) return reply_error(req, used.error());
   fuse_reply_buf(req, buf.get(), *used);
@@ -100,8 +101,10 @@ void reply_directory(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, 
 void op_opendir(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   auto node = fs_of(req).node_or_reply(req, nodeid);
   if (!node) return;
-  fi->fh = reinterpret_cast<uint64_t>(new DirHandle());
-  if (fuse_reply_open(req, fi) == -ENOENT) delete reinterpret_cast<DirHandle*>(fi->fh);
+  auto handle = std::make_unique<DirHandle>();
+  fi->fh = reinterpret_cast<uint64_t>(handle.get());
+  // Owned by the kernel's open directory from here to RELEASEDIR.
+  if (fuse_reply_open(req, fi) != -ENOENT) (void)handle.release();
 }
 
 void op_readdir(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_file_info* fi) {
@@ -113,7 +116,7 @@ void op_readdirplus(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, f
 }
 
 void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  delete reinterpret_cast<DirHandle*>(fi->fh);
+  std::unique_ptr<DirHandle> handle(&handle_of<DirHandle>(fi));
   fuse_reply_err(req, 0);
 }
 
@@ -143,7 +146,7 @@ void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
   if (!path->is_directory()) return reply_error(req, make_error(ErrorCode::kNotDirectory, name));
   Status removed = fs.sets().remove_directory(*path);
   if (!removed) return reply_error(req, removed.error());
-  fs.inodes().detach_directory(path_string(*path));
+  fs.inodes().detach_directory(*path);
   fuse_reply_err(req, 0);
 }
 

@@ -1,6 +1,5 @@
 // The one place where errno values are born (STYLE.md).
 #include <cerrno>
-#include <cstring>
 
 #include "fs/filesystem.h"
 
@@ -43,10 +42,5 @@ int errno_of(const Error& error) {
 }
 
 void reply_error(fuse_req_t req, const Error& error) { fuse_reply_err(req, errno_of(error)); }
-
-Error error_from_errno(const std::string& what) {
-  ErrorCode code = (errno == ENOSPC || errno == EDQUOT) ? ErrorCode::kNoSpace : ErrorCode::kIo;
-  return make_error(code, what + ": " + std::strerror(errno));
-}
 
 }  // namespace iafs

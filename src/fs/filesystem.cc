@@ -4,14 +4,18 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "log/log.h"
 #include "path/path.h"
 
 namespace iafs {
 namespace {
 
-timespec to_timespec(int64_t ns) {
-  return timespec{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+void fill_regular(struct stat& st, mode_t mode, uint64_t size, const timespec& mtime) {
+  st.st_mode = S_IFREG | mode;
+  st.st_size = static_cast<off_t>(size);
+  st.st_blocks = (st.st_size + 511) / 512;
+  st.st_mtim = st.st_ctim = st.st_atim = mtime;
 }
 
 }  // namespace
@@ -44,7 +48,7 @@ std::optional<Filesystem::Child> Filesystem::child_or_reply(fuse_req_t req, fuse
   return Child{std::move(*dir), std::move(*path)};
 }
 
-Result<struct stat> Filesystem::attributes(const Node& node, const OpenFile* open) {
+Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) {
   struct stat st {};
   st.st_ino = node.nodeid;
   st.st_uid = uid_;
@@ -57,27 +61,17 @@ Result<struct stat> Filesystem::attributes(const Node& node, const OpenFile* ope
     return st;
   }
   st.st_nlink = 1;
-  if (open != nullptr && open->fd && open->kind != OpenFile::Kind::kVersion) {
-    struct stat staged;
-    if (fstat(open->fd.get(), &staged) != 0) return make_error(ErrorCode::kIo, "fstat");
-    st.st_mode = S_IFREG | 0644;
-    st.st_size = staged.st_size;
-    st.st_mtim = st.st_ctim = st.st_atim = staged.st_mtim;
-    st.st_blocks = (st.st_size + 511) / 512;
+  if (open != nullptr && open->staged) {
+    auto staged = open->staged->stat();
+    if (!staged) return staged.error();
+    fill_regular(st, 0644, staged->st_size, staged->st_mtim);
     return st;
   }
   std::optional<FileVersion> version = node.version;
   if (node.path.kind == NodeKind::kStaging) {
-    auto file =
-        sets_->staging().find_scratch(path_string(parent_path(node.path)), node.path.staging_name);
-    struct stat staged;
-    if (!file || file->id != node.scratch_id || stat(file->file.c_str(), &staged) != 0) {
-      return make_error(ErrorCode::kNotFound, "scratch file gone");
-    }
-    st.st_mode = S_IFREG | 0644;
-    st.st_size = staged.st_size;
-    st.st_mtim = st.st_ctim = st.st_atim = staged.st_mtim;
-    st.st_blocks = (st.st_size + 511) / 512;
+    auto scratch = sets_->stat_scratch(node.path, node.scratch_id);
+    if (!scratch) return scratch.error();
+    fill_regular(st, 0644, scratch->size, to_timespec(scratch->mtime_ns));
     return st;
   }
   if (node.path.kind == NodeKind::kOriginal) {
@@ -87,18 +81,13 @@ Result<struct stat> Filesystem::attributes(const Node& node, const OpenFile* ope
       version = *current;
     } else if (!version) {
       // Being created: an empty file until its first commit.
-      st.st_mode = S_IFREG | 0644;
-      clock_gettime(CLOCK_REALTIME, &st.st_mtim);
-      st.st_ctim = st.st_atim = st.st_mtim;
+      fill_regular(st, 0644, 0, to_timespec(now_ns()));
       return st;
     }
   }
   if (!version) return make_error(ErrorCode::kNotFound, "no such file");
-  st.st_mode = S_IFREG | (version->is_thumbnail ? 0444 : 0644);
-  st.st_size = static_cast<off_t>(version->size);
-  st.st_blocks = (st.st_size + 511) / 512;
-  st.st_mtim = to_timespec(version->mtime_ns);
-  st.st_ctim = st.st_atim = st.st_mtim;
+  fill_regular(st, version->is_thumbnail ? 0444 : 0644, version->size,
+               to_timespec(version->mtime_ns));
   return st;
 }
 
@@ -116,7 +105,7 @@ Result<fuse_entry_param> Filesystem::entry_for(const ImagePath& path,
     return make_error(ErrorCode::kNotFound, "no such file");
   }
   std::optional<Node> node = inodes_.get(nodeid);
-  auto st = node ? attributes(*node) : Result<struct stat>(make_error(ErrorCode::kNotFound, ""));
+  auto st = node ? stat_of(*node) : Result<struct stat>(make_error(ErrorCode::kNotFound, ""));
   if (!st) {
     inodes_.forget(nodeid, 1);
     return st.error();
@@ -130,66 +119,51 @@ Result<fuse_entry_param> Filesystem::entry_for(const ImagePath& path,
   return e;
 }
 
-void Filesystem::invalidate_entry(const ImagePath& dir, const std::string& name) {
-  if (session_ == nullptr) return;
-  auto parent = inodes_.find_directory(path_string(dir));
-  if (!parent) return;
-  fuse_lowlevel_notify_inval_entry(session_, *parent, name.c_str(), name.size());
+void Filesystem::add_entry(Invalidations& out, const ImagePath& dir, const std::string& name,
+                           bool after_reply) {
+  auto parent = inodes_.find_directory(dir);
+  if (!parent) return;  // the kernel knows nothing in it
+  (after_reply ? out.entries_after : out.entries).emplace_back(*parent, name);
 }
 
-void Filesystem::invalidate_files(const ImagePath& path) {
+void Filesystem::add_files(Invalidations& out, const ImagePath& path) {
+  for (fuse_ino_t nodeid : inodes_.find_files(path)) out.inodes.push_back(nodeid);
+}
+
+void Filesystem::add_thumbnails(Invalidations& out, const ImagePath& set_dir,
+                                const std::vector<ThumbnailSpec>& specs) {
+  ImagePath thumb_dir = thumb_dir_path(set_dir.set, set_dir.multiple);
+  for (const ThumbnailSpec& spec : specs) add_entry(out, thumb_dir, thumbnail_name(spec));
+}
+
+void Filesystem::add_commit(Invalidations& out, const ImagePath& path,
+                            const Result<ApplyOutcome>& commit, bool dir_locked) {
+  add_files(out, path);
+  if (!commit || !commit->changed) return;
+  ImagePath set_dir = parent_path(path);
+  add_entry(out, set_dir, base_name(path), dir_locked);
+  if (commit->before && commit->before->ext != path.original_ext) {
+    add_entry(out, set_dir, base_name(original_path(path.set, path.multiple, commit->before->ext)),
+              dir_locked);
+  }
+  add_thumbnails(out, set_dir, commit->dropped_thumbnails);
+}
+
+void Filesystem::send_before_reply(const Invalidations& changes) {
   if (session_ == nullptr) return;
-  for (fuse_ino_t nodeid : inodes_.find_files(path_string(path))) {
+  for (fuse_ino_t nodeid : changes.inodes) {
     fuse_lowlevel_notify_inval_inode(session_, nodeid, 0, 0);
   }
-}
-
-void Filesystem::invalidate_thumbnails(const ImagePath& set_dir,
-                                       const std::vector<ThumbnailSpec>& specs) {
-  ImagePath thumb_dir = thumb_dir_path(set_dir.set, set_dir.multiple);
-  for (const ThumbnailSpec& spec : specs) invalidate_entry(thumb_dir, thumbnail_name(spec));
-}
-
-void Filesystem::invalidate_entry_later(const ImagePath& dir, const std::string& name) {
-  auto parent = inodes_.find_directory(path_string(dir));
-  if (!parent) return;
-  std::lock_guard lock(later_mutex_);
-  later_.emplace_back(*parent, name);
-}
-
-void Filesystem::send_later() {
-  std::vector<std::pair<fuse_ino_t, std::string>> pending;
-  {
-    std::lock_guard lock(later_mutex_);
-    pending.swap(later_);
-  }
-  if (session_ == nullptr) return;
-  for (const auto& [parent, name] : pending) {
+  for (const auto& [parent, name] : changes.entries) {
     fuse_lowlevel_notify_inval_entry(session_, parent, name.c_str(), name.size());
   }
 }
 
-void Filesystem::add_upload(OpenFile* file) {
-  std::lock_guard lock(uploads_mutex_);
-  uploads_.emplace(path_string(file->path), file);
-}
-
-void Filesystem::remove_upload(OpenFile* file) {
-  std::lock_guard lock(uploads_mutex_);
-  auto [begin, end] = uploads_.equal_range(path_string(file->path));
-  for (auto it = begin; it != end; ++it) {
-    if (it->second == file) {
-      uploads_.erase(it);
-      return;
-    }
+void Filesystem::send_after_reply(const Invalidations& changes) {
+  if (session_ == nullptr) return;
+  for (const auto& [parent, name] : changes.entries_after) {
+    fuse_lowlevel_notify_inval_entry(session_, parent, name.c_str(), name.size());
   }
-}
-
-bool Filesystem::set_upload_mtime(const ImagePath& path, int64_t mtime_ns) {
-  std::lock_guard lock(uploads_mutex_);
-  auto [begin, end] = uploads_.equal_range(path_string(path));
-  for (auto it = begin; it != end; ++it) it->second->mtime_ns = mtime_ns;
-  return begin != end;
 }
 
 void Filesystem::log_refusal(const std::string& op, const ImagePath& path, const Error& error) {

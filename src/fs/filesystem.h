@@ -6,8 +6,7 @@
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 
-#include <atomic>
-#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -19,28 +18,42 @@
 
 namespace iafs {
 
-// An open file (fi->fh).
+// An open file (fi->fh): a pinned version, or a staged file being written.
 struct OpenFile {
-  enum class Kind { kVersion, kUpload, kScratch };
-  Kind kind = Kind::kVersion;
   ImagePath path;
-  std::optional<FileVersion> version;  // kVersion: the pinned version
-  UniqueFd fd;                         // kUpload: the staged bytes; kScratch: the file
-  std::mutex mutex;                    // kUpload: one flush at a time
-  std::atomic<int64_t> mtime_ns{0};    // kUpload: mtime set while open (futimens, utimensat)
-  std::optional<Error> refusal;        // kUpload: why the last flush was refused
+  std::optional<FileVersion> version;  // reading a version
+  std::unique_ptr<StagedFile> staged;  // an upload or a scratch file
 };
 
 // A directory handle (fi->fh of opendir): the listing position (DESIGN §5a).
 struct DirHandle {
   std::mutex mutex;
-  off_t next_offset = 0;                 // the offset after the last entry returned
-  std::optional<std::string> last_name;  // the last entry returned, to resume after
+  off_t next_offset = 0;            // the offset after the last entry returned
+  std::optional<ListCursor> after;  // streaming listings: resume after this entry
 };
+
+// The object a file handle names (REQUIRES: set by open/create/opendir).
+template <typename Handle>
+Handle& handle_of(const fuse_file_info* fi) {
+  return *reinterpret_cast<Handle*>(fi->fh);
+}
+// The open file of a request, if it has one (setattr and getattr may not).
+inline OpenFile* open_file_of(const fuse_file_info* fi) {
+  return fi != nullptr && fi->fh != 0 ? &handle_of<OpenFile>(fi) : nullptr;
+}
 
 struct FsTimeouts {
   double entry = 86400.0;  // names are invalidated explicitly when they change
   double attr = 86400.0;
+};
+
+// Invalidations of kernel caches that one request makes: `entries` are sent
+// before its reply, `entries_after` after it (names in a directory the
+// kernel holds locked for the request: DESIGN §5b), `inodes` before it.
+struct Invalidations {
+  std::vector<std::pair<fuse_ino_t, std::string>> entries;
+  std::vector<std::pair<fuse_ino_t, std::string>> entries_after;
+  std::vector<fuse_ino_t> inodes;
 };
 
 class Filesystem {
@@ -71,29 +84,31 @@ class Filesystem {
   };
   std::optional<Child> child_or_reply(fuse_req_t req, fuse_ino_t parent, const char* name);
 
-  // Attributes of a node (a FileVersion, a directory, a scratch file, a
-  // pending original). kNotFound when it is gone.
-  Result<struct stat> attributes(const Node& node, const OpenFile* open = nullptr);
+  // The stat of a node (a FileVersion, a directory, a scratch file, a
+  // pending original), or of the staged bytes of `open`. kNotFound when gone.
+  Result<struct stat> stat_of(const Node& node, const OpenFile* open = nullptr);
 
   // Fills an entry for a directory listing or lookup, taking one lookup ref.
   Result<fuse_entry_param> entry_for(const ImagePath& path, const std::optional<FileVersion>& v,
                                      const std::optional<ScratchFile>& scratch);
 
-  // Tells the kernel that names or data changed. inval_* never block on a
-  // lock held for the current request when called as documented in §5b.
-  void invalidate_entry(const ImagePath& dir, const std::string& name);
-  void invalidate_files(const ImagePath& path);
-  void invalidate_thumbnails(const ImagePath& set_dir, const std::vector<ThumbnailSpec>& specs);
-  // Invalidations sent after the reply (names in a directory locked by the request).
-  void invalidate_entry_later(const ImagePath& dir, const std::string& name);
-  void send_later();
-
-  // Open uploads by the original's path text, so that a setattr without a
-  // file handle (futimens reaches FUSE without one) finds them.
-  void add_upload(OpenFile* file);
-  void remove_upload(OpenFile* file);
-  // Sets the mtime that the open uploads of `path` will commit; false if none.
-  bool set_upload_mtime(const ImagePath& path, int64_t mtime_ns);
+  // What to invalidate: the name `name` in directory `dir` (before or after
+  // the reply), the data and attributes of every file node at `path`, the
+  // names of thumbnails `specs` of a set.
+  void add_entry(Invalidations& out, const ImagePath& dir, const std::string& name,
+                 bool after_reply = false);
+  void add_files(Invalidations& out, const ImagePath& path);
+  void add_thumbnails(Invalidations& out, const ImagePath& set_dir,
+                      const std::vector<ThumbnailSpec>& specs);
+  // What a commit of the original at `path` changed (or, refused, what an
+  // O_TRUNC open may have emptied): its file nodes, its name and a replaced
+  // original's under another extension (after the reply when the kernel
+  // holds the set directory: `dir_locked`), and its dropped thumbnails.
+  void add_commit(Invalidations& out, const ImagePath& path, const Result<ApplyOutcome>& commit,
+                  bool dir_locked);
+  // Sends the invalidations that go before a reply / after it.
+  void send_before_reply(const Invalidations& changes);
+  void send_after_reply(const Invalidations& changes);
 
   // Logs a refusal: one line naming the path and the reason.
   void log_refusal(const std::string& op, const ImagePath& path, const Error& error);
@@ -109,19 +124,12 @@ class Filesystem {
   gid_t gid_;
   timespec mount_time_;
   FsTimeouts timeouts_;
-  std::mutex later_mutex_;
-  std::vector<std::pair<fuse_ino_t, std::string>> later_;
-  std::mutex uploads_mutex_;
-  std::multimap<std::string, OpenFile*> uploads_;
 };
 
 // The errno of an Error: the one place errno values are born.
 int errno_of(const Error& error);
 // Replies to `req` with the errno of `error`.
 void reply_error(fuse_req_t req, const Error& error);
-// An Error for a failed system call on the daemon's own files (staging):
-// kNoSpace when the disk is full, else kIo; the message has strerror(errno).
-Error error_from_errno(const std::string& what);
 
 // The filesystem of a request.
 inline Filesystem& fs_of(fuse_req_t req) {

@@ -7,9 +7,9 @@
 #include <fuse_lowlevel.h>
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
-#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -26,6 +26,17 @@ struct Node {
   uint64_t lookups = 0;
 };
 
+// What a node is the node of: a directory path, one version of a file, or
+// one scratch file. Two lookups of the same identity share a nodeid.
+struct NodeKey {
+  enum class Of : uint8_t { kDirectory, kVersion, kScratch };
+  ImagePath path;
+  Of of = Of::kDirectory;
+  uint64_t id = 0;  // kVersion: the revision; kScratch: the scratch file's id
+
+  auto operator<=>(const NodeKey&) const = default;
+};
+
 class InodeTable {
  public:
   InodeTable();
@@ -40,36 +51,37 @@ class InodeTable {
   fuse_ino_t ref_scratch(const ImagePath& path, uint64_t scratch_id);
   fuse_ino_t ref_pending(const ImagePath& path);
 
-  // Drops `count` lookups; the node goes at zero.
-  void forget(fuse_ino_t nodeid, uint64_t count);
+  // Drops `count` lookups; the node goes at zero, and is returned then.
+  std::optional<Node> forget(fuse_ino_t nodeid, uint64_t count);
 
   // The nodeid of a directory path, if the kernel knows it.
-  std::optional<fuse_ino_t> find_directory(const std::string& path_text);
-  // Nodeids of file nodes at `path_text` (every version and scratch file).
-  std::vector<fuse_ino_t> find_files(const std::string& path_text);
+  std::optional<fuse_ino_t> find_directory(const ImagePath& path);
+  // Nodeids of file nodes at `path` (every version and scratch file).
+  std::vector<fuse_ino_t> find_files(const ImagePath& path);
 
-  // After rmdir: the path (and its thumb/) gets a fresh nodeid at its next lookup.
-  void detach_directory(const std::string& path_text);
+  // After rmdir: the path (and a set's thumb/) gets a fresh nodeid at its
+  // next lookup.
+  void detach_directory(const ImagePath& path);
   // After a scratch file is renamed or committed: its node now names `path`:
   // the same scratch file under a new name, or (an original) whatever is
   // stored there now.
   void retarget_file(fuse_ino_t nodeid, const ImagePath& path);
-  // After mv -T of a set directory: the moved nodeid and every node under it
-  // now name paths under `to`; the old target's nodeid is detached.
-  void move_directory(const ImagePath& from, const ImagePath& to);
+  // After mv -T of a set directory: the moved nodes (the set directory and
+  // everything under it) now name the same places in `to`; the old target's
+  // nodes are detached.
+  void move_set_nodes(const ImageSetKey& from, const ImageSetKey& to);
 
  private:
-  fuse_ino_t add(Node node, const std::string& key);
-  void index_file(fuse_ino_t nodeid, const std::string& path_text);
-  void unindex_file(fuse_ino_t nodeid, const std::string& path_text);
-  static std::string file_key(const std::string& path_text, const std::string& what);
+  fuse_ino_t add(Node node, const std::optional<NodeKey>& key);
+  void unkey(fuse_ino_t nodeid);
+  void unindex_file(fuse_ino_t nodeid, const ImagePath& path);
 
   std::mutex mutex_;
   fuse_ino_t next_ = FUSE_ROOT_ID + 1;
   std::unordered_map<fuse_ino_t, Node> nodes_;
-  std::unordered_map<std::string, fuse_ino_t> by_key_;  // "d:/path" or "f:/path#rev"
-  std::unordered_map<fuse_ino_t, std::string> keys_;
-  std::unordered_multimap<std::string, fuse_ino_t> files_;  // file nodes by path text
+  std::map<NodeKey, fuse_ino_t> by_key_;
+  std::unordered_map<fuse_ino_t, NodeKey> keys_;
+  std::multimap<ImagePath, fuse_ino_t> files_;  // file nodes by path
 };
 
 }  // namespace iafs

@@ -1,7 +1,6 @@
-// lookup, forget and getattr. A lookup of a thumbnail not stored yet hands the
-// request to the resize pool, which replies when the thumbnail is stored.
+// lookup and forget. A lookup of a thumbnail not stored yet hands the request
+// to the resize pool, which replies when the thumbnail is stored.
 #include "fs/operations.h"
-#include "path/path.h"
 
 namespace iafs {
 namespace {
@@ -33,22 +32,22 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Filesystem& fs = fs_of(req);
   auto child = fs.child_or_reply(req, parent, name);
   if (!child) return;
-  const ImagePath* path = &child->path;
-  switch (path->kind) {
+  const ImagePath& path = child->path;
+  switch (path.kind) {
     case NodeKind::kOriginal: {
-      auto version = fs.sets().find_original(*path);
+      auto version = fs.sets().find_original(path);
       if (!version) return reply_error(req, version.error());
-      return reply_entry(req, fs.entry_for(*path, *version, std::nullopt));
+      return reply_entry(req, fs.entry_for(path, *version, std::nullopt));
     }
     case NodeKind::kThumbnail:
-      return lookup_thumbnail(req, fs, *path);
+      return lookup_thumbnail(req, fs, path);
     case NodeKind::kStaging: {
-      auto scratch = fs.sets().staging().find_scratch(path_string(child->dir.path), name);
+      auto scratch = fs.sets().find_scratch(path);
       if (!scratch) return reply_error(req, make_error(ErrorCode::kNotFound, "no such file"));
-      return reply_entry(req, fs.entry_for(*path, std::nullopt, scratch));
+      return reply_entry(req, fs.entry_for(path, std::nullopt, scratch));
     }
     default:
-      return reply_entry(req, fs.entry_for(*path, std::nullopt, std::nullopt));
+      return reply_entry(req, fs.entry_for(path, std::nullopt, std::nullopt));
   }
 }
 
@@ -60,18 +59,6 @@ void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup) {
 void op_forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
   for (size_t i = 0; i < count; ++i) fs_of(req).inodes().forget(forgets[i].ino, forgets[i].nlookup);
   fuse_reply_none(req);
-}
-
-void op_getattr(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
-  Filesystem& fs = fs_of(req);
-  auto node = fs.node_or_reply(req, nodeid);
-  if (!node) return;
-  const OpenFile* open = (fi != nullptr && !node->path.is_directory())
-                             ? reinterpret_cast<const OpenFile*>(fi->fh)
-                             : nullptr;
-  auto st = fs.attributes(*node, open);
-  if (!st) return reply_error(req, st.error());
-  fuse_reply_attr(req, &*st, fs.timeouts().attr);
 }
 
 }  // namespace iafs

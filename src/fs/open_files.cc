@@ -2,15 +2,10 @@
 // one immutable version, pinned while open, straight from the store's map.
 #include <fcntl.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include "fs/operations.h"
-#include "fs/uploads.h"
-#include "path/path.h"
 
 namespace iafs {
 namespace {
@@ -26,110 +21,104 @@ Result<std::unique_ptr<OpenFile>> open_version(Filesystem& fs, const Node& node)
     if (!current) return current.error();
     version = *current;
   }
-  if (Status s = fs.sets().store().pin(version->blob); !s) return s.error();
+  if (Status s = fs.sets().pin(*version); !s) return s.error();
   auto file = std::make_unique<OpenFile>();
-  file->kind = OpenFile::Kind::kVersion;
   file->path = node.path;
   file->version = version;
   return file;
 }
 
-Result<std::unique_ptr<OpenFile>> open_scratch(Filesystem& fs, const Node& node, int flags) {
-  auto scratch =
-      fs.sets().staging().find_scratch(path_string(parent_path(node.path)), node.path.staging_name);
-  if (!scratch || scratch->id != node.scratch_id) {
-    return make_error(ErrorCode::kNotFound, "the scratch file is gone");
-  }
-  return open_scratch_file(node.path, *scratch, flags);
+Result<std::unique_ptr<OpenFile>> open_staged(const ImagePath& path,
+                                              Result<std::unique_ptr<StagedFile>> staged) {
+  if (!staged) return staged.error();
+  auto file = std::make_unique<OpenFile>();
+  file->path = path;
+  file->staged = std::move(staged).value();
+  return file;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<OpenFile>> open_scratch_file(const ImagePath& path,
-                                                    const ScratchFile& scratch, int flags) {
-  int fd = ::open(scratch.file.c_str(), (flags & (O_ACCMODE | O_TRUNC)) | O_CLOEXEC);
-  if (fd < 0) return error_from_errno("open " + scratch.file);
-  auto file = std::make_unique<OpenFile>();
-  file->kind = OpenFile::Kind::kScratch;
-  file->path = path;
-  file->fd = UniqueFd(fd);
-  return file;
+Result<std::unique_ptr<OpenFile>> open_node(Filesystem& fs, const Node& node, int flags) {
+  switch (node.path.kind) {
+    case NodeKind::kStaging:
+      return open_staged(node.path, fs.sets().open_scratch(node.path, node.scratch_id, flags));
+    case NodeKind::kThumbnail:
+      if (wants_write(flags)) {
+        return make_error(ErrorCode::kPermission, "thumbnails are read-only");
+      }
+      return open_version(fs, node);
+    case NodeKind::kOriginal:
+      if (wants_write(flags)) {
+        return open_staged(node.path, fs.sets().begin_upload(node.path, (flags & O_TRUNC) != 0));
+      }
+      return open_version(fs, node);
+    default:
+      return make_error(ErrorCode::kIsDirectory, "a directory");
+  }
 }
 
 void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
-  Result<std::unique_ptr<OpenFile>> file = make_error(ErrorCode::kIsDirectory, "a directory");
-  if (node->path.kind == NodeKind::kStaging) {
-    file = open_scratch(fs, *node, fi->flags);
-  } else if (node->path.kind == NodeKind::kThumbnail && wants_write(fi->flags)) {
-    file = make_error(ErrorCode::kPermission, "thumbnails are read-only");
-  } else if (node->path.kind == NodeKind::kOriginal && wants_write(fi->flags)) {
-    file = begin_upload(fs, node->path, (fi->flags & O_TRUNC) != 0);
-  } else if (!node->path.is_directory()) {
-    file = open_version(fs, *node);
-  }
+  auto file = open_node(fs, *node, fi->flags);
   if (!file) {
     if (file.error().code == ErrorCode::kPermission) {
       fs.log_refusal("open for writing", node->path, file.error());
     }
     return reply_error(req, file.error());
   }
-  bool immutable = (*file)->kind == OpenFile::Kind::kVersion;
-  fi->keep_cache = immutable;
+  fi->keep_cache = (*file)->version.has_value();  // immutable
   fi->noflush = !wants_write(fi->flags);
   fi->fh = reinterpret_cast<uint64_t>(file->release());
   if (fuse_reply_open(req, fi) == -ENOENT) {
     // The opener was interrupted: nothing will release this file.
-    release_file(fs, reinterpret_cast<OpenFile*>(fi->fh));
+    release_file(fs, &handle_of<OpenFile>(fi));
   }
 }
 
 void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
-  auto* file = reinterpret_cast<OpenFile*>(fi->fh);
-  if (file->kind != OpenFile::Kind::kVersion) {
+  OpenFile& file = handle_of<OpenFile>(fi);
+  if (file.staged) {
     fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
     buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-    buf.buf[0].fd = file->fd.get();
+    buf.buf[0].fd = file.staged->fd();
     buf.buf[0].pos = off;
     fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
     return;
   }
-  const FileVersion& version = *file->version;
+  const FileVersion& version = *file.version;
   if (static_cast<uint64_t>(off) >= version.size) {
     fuse_reply_buf(req, nullptr, 0);
     return;
   }
-  Status read =
-      fs.sets().store().read_blob(version.blob, version.size, off, size, [req](auto pieces) {
-        // Straight from the store's memory map to the kernel, no copy.
-        std::vector<iovec> iov(pieces.size());
-        for (size_t i = 0; i < pieces.size(); ++i) {
-          iov[i].iov_base = const_cast<uint8_t*>(pieces[i].data());
-          iov[i].iov_len = pieces[i].size();
-        }
-        fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
-      });
+  Status read = fs.sets().read(version, off, size, [req](auto pieces) {
+    // Straight from the store's memory map to the kernel, no copy.
+    std::vector<iovec> iov(pieces.size());
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      iov[i].iov_base = const_cast<uint8_t*>(pieces[i].data());
+      iov[i].iov_len = pieces[i].size();
+    }
+    fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
+  });
   if (!read) {
-    fs.log_refusal("read", file->path, read.error());
+    fs.log_refusal("read", file.path, read.error());
     reply_error(req, read.error());
   }
 }
 
 void release_file(Filesystem& fs, OpenFile* released) {
   std::unique_ptr<OpenFile> file(released);
-  if (file->kind == OpenFile::Kind::kVersion) fs.sets().store().unpin(file->version->blob);
-  if (file->kind == OpenFile::Kind::kUpload) {
-    fs.remove_upload(file.get());
-    // One line per refused upload, and only if its last flush was refused.
-    if (file->refusal) fs.log_refusal("write", file->path, *file->refusal);
+  if (file->version) fs.sets().unpin(*file->version);
+  if (file->staged && file->staged->kind() == StagedFile::Kind::kUpload) {
+    fs.sets().end_upload(*file->staged);
   }
 }
 
 void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  release_file(fs_of(req), reinterpret_cast<OpenFile*>(fi->fh));
+  release_file(fs_of(req), &handle_of<OpenFile>(fi));
   fuse_reply_err(req, 0);
 }
 

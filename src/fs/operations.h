@@ -1,5 +1,5 @@
 // The FUSE low-level operations, one function each, grouped by file:
-// lookup.cc, open_files.cc, upload.cc, directories.cc, names.cc, attributes.cc.
+// lookup.cc, attributes.cc, open_files.cc, writes.cc, directories.cc, names.cc.
 #pragma once
 
 #include <fuse_lowlevel.h>
@@ -24,9 +24,9 @@ void op_write(fuse_req_t req, fuse_ino_t nodeid, const char* buf, size_t size, o
               fuse_file_info* fi);
 void op_flush(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
 void op_release(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
-// Opens the scratch file `scratch` named `path` with open(2) `flags`.
-Result<std::unique_ptr<OpenFile>> open_scratch_file(const ImagePath& path,
-                                                    const ScratchFile& scratch, int flags);
+// Opens what `node` names with open(2) `flags`: a pinned version, an upload
+// of an original, or a scratch file.
+Result<std::unique_ptr<OpenFile>> open_node(Filesystem& fs, const Node& node, int flags);
 // Frees an open file (RELEASE, or an open whose reply the kernel refused).
 void release_file(Filesystem& fs, OpenFile* file);
 void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, fuse_file_info* fi);

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <utility>
 
+#include "base/numbers.h"
+
 namespace iafs {
 namespace {
 
@@ -25,21 +27,6 @@ Error not_found(std::string_view name, std::string_view why) {
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// Parses canonical decimal (digits only, no leading zero unless "0") that is
-// at most `max`. Returns nullopt otherwise.
-std::optional<uint64_t> parse_canonical_decimal(std::string_view text, uint64_t max) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  if (text.size() > 1 && text[0] == '0') return std::nullopt;
-  uint64_t value = 0;
-  for (char c : text) {
-    if (!is_digit(c)) return std::nullopt;
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (max - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
-}
 
 bool is_id_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '.' ||
@@ -68,10 +55,7 @@ const AttachmentSchema* attachment_of(const ImagePath& path, const Schema& schem
 
 Result<ImagePath> type_child(std::string_view name, const Schema& schema) {
   if (schema.find_type(name) == nullptr) return not_found(name, "no such type in the schema");
-  ImagePath path;
-  path.kind = NodeKind::kType;
-  path.set.type = std::string(name);
-  return path;
+  return type_path(name);
 }
 
 Result<ImagePath> entity_child(const ImagePath& parent, std::string_view name) {
@@ -319,6 +303,26 @@ std::string thumbnail_name(const ThumbnailSpec& spec) {
   return name;
 }
 
+ImagePath type_path(std::string_view type) {
+  ImagePath path;
+  path.kind = NodeKind::kType;
+  path.set.type = std::string(type);
+  return path;
+}
+
+ImagePath entity_path(std::string_view type, const EntityId& id) {
+  ImagePath path = type_path(type);
+  path.kind = NodeKind::kEntity;
+  path.set.id = id;
+  return path;
+}
+
+ImagePath attachment_path(std::string_view type, const EntityId& id, std::string_view attachment,
+                          bool multiple) {
+  ImageSetKey set{std::string(type), id, std::string(attachment), 0};
+  return make_node(multiple ? NodeKind::kAttachment : NodeKind::kImageSet, set, multiple);
+}
+
 ImagePath image_set_path(const ImageSetKey& set, bool multiple) {
   return make_node(NodeKind::kImageSet, set, multiple);
 }
@@ -338,6 +342,32 @@ ImagePath thumbnail_path(const ImageSetKey& set, bool multiple, const ThumbnailS
   ImagePath path = make_node(NodeKind::kThumbnail, set, multiple);
   path.thumbnail = spec;
   return path;
+}
+
+ImagePath staging_path(const ImageSetKey& set, bool multiple, std::string_view name) {
+  ImagePath path = make_node(NodeKind::kStaging, set, multiple);
+  path.staging_name = std::string(name);
+  return path;
+}
+
+bool is_in_set(const ImagePath& path, const ImageSetKey& set) {
+  switch (path.kind) {
+    case NodeKind::kImageSet:
+    case NodeKind::kOriginal:
+    case NodeKind::kThumbDir:
+    case NodeKind::kThumbnail:
+    case NodeKind::kStaging:
+      return path.set == set;
+    default:
+      return false;
+  }
+}
+
+ImagePath moved_to_set(const ImagePath& path, const ImageSetKey& to) {
+  ImagePath moved = path;
+  moved.set = to;
+  if (!moved.multiple) moved.set.index = 0;
+  return moved;
 }
 
 }  // namespace iafs

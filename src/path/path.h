@@ -45,10 +45,24 @@ Result<uint32_t> parse_index(std::string_view text);
 // The file name of a thumbnail ("300.jpg", "x200.png").
 std::string thumbnail_name(const ThumbnailSpec& spec);
 
-// Paths built from an image set.
+// Paths built from their parts (names are then base_name of these).
+ImagePath type_path(std::string_view type);
+ImagePath entity_path(std::string_view type, const EntityId& id);
+// The directory of an attachment: kAttachment when multiple, else its one set.
+ImagePath attachment_path(std::string_view type, const EntityId& id, std::string_view attachment,
+                          bool multiple);
 ImagePath image_set_path(const ImageSetKey& set, bool multiple);
 ImagePath original_path(const ImageSetKey& set, bool multiple, std::string_view ext);
 ImagePath thumb_dir_path(const ImageSetKey& set, bool multiple);
 ImagePath thumbnail_path(const ImageSetKey& set, bool multiple, const ThumbnailSpec& spec);
+ImagePath staging_path(const ImageSetKey& set, bool multiple, std::string_view name);
+
+// Whether `path` is the set directory `set` or inside it (original, thumb/,
+// thumbnails, scratch files).
+bool is_in_set(const ImagePath& path, const ImageSetKey& set);
+
+// The same place as `path` (a set directory or anything in it) in the set
+// `to`: what mv -T of the set makes of it.
+ImagePath moved_to_set(const ImagePath& path, const ImageSetKey& to);
 
 }  // namespace iafs

@@ -71,12 +71,13 @@ class LmdbEnv {
   std::vector<MDB_txn*> read_pool_;
 };
 
-// The transaction type that BlobStore operations join.
-class StoreTxn {
+// An LMDB transaction; a write transaction is also the BlobBatch that the
+// LMDB blob store's changes join.
+class StoreTxn final : public BlobBatch {
  public:
   // A read or write transaction on env. Check ok() / error() before use.
   StoreTxn(LmdbEnv& env, bool write);
-  ~StoreTxn();
+  ~StoreTxn() override;
   StoreTxn(const StoreTxn&) = delete;
   StoreTxn& operator=(const StoreTxn&) = delete;
 

@@ -1,8 +1,10 @@
 // The default BlobStore: blob bytes in LMDB, in chunks of kChunkSize, so that
-// LMDB never needs long runs of contiguous free pages (DESIGN §5a).
+// LMDB never needs long runs of contiguous free pages (DESIGN §5a). Its
+// batches are the store's write transactions (StoreTxn).
 #pragma once
 
 #include "imageattachfs/blob_store.h"
+#include "store/lmdb.h"
 
 namespace iafs {
 
@@ -10,10 +12,16 @@ class LmdbBlobStore final : public BlobStore {
  public:
   static constexpr uint64_t kChunkSize = 256 * 1024;
 
-  Status put(StoreTxn& txn, const BlobId& id, std::span<const uint8_t> bytes) override;
-  Status remove(StoreTxn& txn, const BlobId& id, uint64_t size) override;
-  Status read(StoreTxn& txn, const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
+  explicit LmdbBlobStore(LmdbEnv& env) : env_(env) {}
+
+  Status put(BlobBatch& batch, const BlobId& id, std::span<const uint8_t> bytes) override;
+  Status remove(BlobBatch& batch, const BlobId& id, uint64_t size) override;
+  // Each read is one read transaction; the pieces point into the map.
+  Status read(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
               const BlobReadSink& sink) override;
+
+ private:
+  LmdbEnv& env_;
 };
 
 }  // namespace iafs

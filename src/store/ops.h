@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -26,9 +27,11 @@ struct AttachOriginal {
   int64_t mtime_ns = 0;  // the original's mtime; 0: the op's time
 };
 
-// Remove a set: its original and thumbnails. Absent: kNotFound.
+// Remove a set: its original and thumbnails. Absent, or (with `ext`) an
+// original under another extension: kNotFound.
 struct RemoveSet {
   ImageSetKey set;
+  std::optional<std::string> ext;  // only if the original is original.<ext>
 };
 
 // Move a set (original and thumbnails) to another key of the same type and

@@ -53,7 +53,7 @@ class Reader {
 
 }  // namespace
 
-std::vector<uint8_t> encode_set(const SetRecord& r) {
+std::vector<uint8_t> encode_record(const SetRecord& r) {
   Writer w;
   w.add(r.blob).add(r.size).add(r.format).add(r.width).add(r.height);
   w.add(r.created_ns).add(r.mtime_ns).add(r.revision);
@@ -61,7 +61,8 @@ std::vector<uint8_t> encode_set(const SetRecord& r) {
   return w.take();
 }
 
-std::optional<SetRecord> decode_set(std::span<const uint8_t> bytes) {
+template <>
+std::optional<SetRecord> decode_record<SetRecord>(std::span<const uint8_t> bytes) {
   SetRecord r;
   Reader in(bytes);
   in.get(r.blob).get(r.size).get(r.format).get(r.width).get(r.height);
@@ -71,14 +72,15 @@ std::optional<SetRecord> decode_set(std::span<const uint8_t> bytes) {
   return r;
 }
 
-std::vector<uint8_t> encode_thumb(const ThumbRecord& r) {
+std::vector<uint8_t> encode_record(const ThumbRecord& r) {
   Writer w;
   w.add(r.blob).add(r.size).add(r.width).add(r.height).add(r.created_ns).add(r.revision);
   w.add(r.source);
   return w.take();
 }
 
-std::optional<ThumbRecord> decode_thumb(std::span<const uint8_t> bytes) {
+template <>
+std::optional<ThumbRecord> decode_record<ThumbRecord>(std::span<const uint8_t> bytes) {
   ThumbRecord r;
   Reader in(bytes);
   in.get(r.blob).get(r.size).get(r.width).get(r.height).get(r.created_ns).get(r.revision);
@@ -87,13 +89,14 @@ std::optional<ThumbRecord> decode_thumb(std::span<const uint8_t> bytes) {
   return r;
 }
 
-std::vector<uint8_t> encode_blob(const BlobRecord& r) {
+std::vector<uint8_t> encode_record(const BlobRecord& r) {
   Writer w;
   w.add(r.size).add(r.xxh3).add(r.refs);
   return w.take();
 }
 
-std::optional<BlobRecord> decode_blob(std::span<const uint8_t> bytes) {
+template <>
+std::optional<BlobRecord> decode_record<BlobRecord>(std::span<const uint8_t> bytes) {
   BlobRecord r;
   Reader in(bytes);
   in.get(r.size).get(r.xxh3).get(r.refs);

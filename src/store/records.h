@@ -4,19 +4,57 @@
 
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "imageattachfs/records.h"
+#include "store/lmdb.h"
 
 namespace iafs {
 
-std::vector<uint8_t> encode_set(const SetRecord& record);
-std::optional<SetRecord> decode_set(std::span<const uint8_t> bytes);
+// A blob's bookkeeping, private to the store.
+struct BlobRecord {
+  uint64_t size = 0;
+  uint64_t xxh3 = 0;  // XXH3-64 of the bytes, for integrity checks
+  uint32_t refs = 0;  // records pointing at it; 0: to be freed
+};
 
-std::vector<uint8_t> encode_thumb(const ThumbRecord& record);
-std::optional<ThumbRecord> decode_thumb(std::span<const uint8_t> bytes);
+std::vector<uint8_t> encode_record(const SetRecord& record);
+std::vector<uint8_t> encode_record(const ThumbRecord& record);
+std::vector<uint8_t> encode_record(const BlobRecord& record);
 
-std::vector<uint8_t> encode_blob(const BlobRecord& record);
-std::optional<BlobRecord> decode_blob(std::span<const uint8_t> bytes);
+// decode_record<SetRecord>(bytes), ...: nullopt when malformed.
+template <typename Record>
+std::optional<Record> decode_record(std::span<const uint8_t> bytes);
+
+template <>
+std::optional<SetRecord> decode_record<SetRecord>(std::span<const uint8_t> bytes);
+template <>
+std::optional<ThumbRecord> decode_record<ThumbRecord>(std::span<const uint8_t> bytes);
+template <>
+std::optional<BlobRecord> decode_record<BlobRecord>(std::span<const uint8_t> bytes);
+
+// What a record is called in "corrupt record" messages.
+inline const char* record_name(const SetRecord*) { return "set"; }
+inline const char* record_name(const ThumbRecord*) { return "thumbnail"; }
+inline const char* record_name(const BlobRecord*) { return "blob"; }
+
+// kIo "corrupt record: `what`".
+inline Error corrupt_record(std::string_view what) {
+  return make_error(ErrorCode::kIo, "corrupt record: " + std::string(what));
+}
+
+// The record of type `Record` under `key`, decoded; nullopt when absent.
+// A malformed value is kIo ("corrupt record: set").
+template <typename Record>
+Result<std::optional<Record>> get_record(StoreTxn& txn, MDB_dbi dbi, std::span<const uint8_t> key) {
+  auto found = txn.get(dbi, key);
+  if (!found) return found.error();
+  if (!found->has_value()) return std::optional<Record>();
+  std::optional<Record> record = decode_record<Record>(**found);
+  if (!record) return corrupt_record(record_name(static_cast<Record*>(nullptr)));
+  return record;
+}
 
 }  // namespace iafs

@@ -1,6 +1,6 @@
 // The store: LMDB records of image sets and thumbnails, blobs behind a
 // BlobStore, ops applied in one write transaction each. Knows nothing of FUSE
-// or libvips.
+// or libvips. Reference counts of blobs are its own business.
 #pragma once
 
 #include <functional>
@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "imageattachfs/blob_store.h"
@@ -40,6 +41,11 @@ class Store {
   // blobs that no record points at (left by files open at the last stop).
   static Result<std::unique_ptr<Store>> open(const std::string& dir, const StoreOptions& options);
 
+  // Applies `op` in one write transaction. An AttachOriginal carries its
+  // blob's bytes in `blob_bytes` (REQUIRES: op.blob is their SHA-256); when a
+  // blob of that id is stored already, its bytes are compared with these, and
+  // stored bytes that differ (written by a faulty earlier version, or
+  // damaged) are replaced by these, which are known to match the id.
   Result<ApplyOutcome> apply(const Op& op, std::span<const uint8_t> blob_bytes = {});
 
   Result<std::optional<SetRecord>> get_set(const ImageSetKey& set);
@@ -62,14 +68,14 @@ class Store {
                    const std::optional<uint32_t>& after,
                    const std::function<bool(uint32_t index)>& fn);
   Result<bool> has_sets(const std::string& type, const EntityId& id, const std::string& attachment);
-  Result<bool> has_entity(const std::string& type, const EntityId& id);
   Status list_thumbnails(const ImageSetKey& set,
                          const std::function<bool(const ThumbnailSpec&, const ThumbRecord&)>& fn);
 
   // Reads a blob's bytes; pieces are valid during `sink` only.
   Status read_blob(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
                    const BlobReadSink& sink);
-  Result<std::optional<BlobRecord>> get_blob(const BlobId& id);
+  // Whether blob `id` is stored (it may be unreferenced but pinned).
+  Result<bool> has_blob(const BlobId& id);
 
   // Open files pin their blob: a pinned blob whose references drop to 0 stays
   // until unpinned. pin() fails with kNotFound if the blob is gone already.
@@ -80,9 +86,17 @@ class Store {
   Store(std::unique_ptr<LmdbEnv> env, std::unique_ptr<BlobStore> blobs)
       : env_(std::move(env)), blobs_(std::move(blobs)) {}
 
+  // Runs `change(txn)` (returning Result<T> or Status) in a write
+  // transaction, one writer at a time, and commits when it succeeds, freeing
+  // what the transaction left unreferenced and unpinned (see commit()).
+  template <typename Change>
+  auto write(Change&& change) -> decltype(change(std::declval<StoreTxn&>()));
+
   Result<uint64_t> next_revision(StoreTxn& txn);
   Status add_ref(StoreTxn& txn, const BlobId& id, uint64_t size, uint64_t xxh3,
                  std::span<const uint8_t> bytes);
+  Status verify_stored(StoreTxn& txn, const BlobId& id, uint64_t stored_size,
+                       std::span<const uint8_t> bytes);
   Status drop_ref(StoreTxn& txn, const BlobId& id);
   Status drop_thumbnails(StoreTxn& txn, const ImageSetKey& set,
                          std::vector<ThumbnailSpec>* dropped);
@@ -103,5 +117,24 @@ class Store {
   std::map<BlobId, int> pins_;
   std::vector<BlobId> pending_free_;  // blobs the open write txn left at 0 refs (writer_mutex_)
 };
+
+// Status of a Status, or of a Result<T>: whether a change succeeded.
+inline Status status_of(const Status& s) { return s; }
+template <typename T>
+Status status_of(const Result<T>& r) {
+  return r ? Status::Ok() : Status(r.error());
+}
+
+template <typename Change>
+auto Store::write(Change&& change) -> decltype(change(std::declval<StoreTxn&>())) {
+  std::lock_guard writer(writer_mutex_);
+  pending_free_.clear();
+  StoreTxn txn(*env_, true);
+  if (!txn.ok()) return txn.error();
+  auto result = change(txn);
+  if (!status_of(result)) return result;
+  if (Status s = commit(txn); !s) return s.error();
+  return result;
+}
 
 }  // namespace iafs

@@ -5,35 +5,18 @@
 #include "store/store.h"
 
 namespace iafs {
-namespace {
-
-Error corrupt(std::string_view what) {
-  return make_error(ErrorCode::kIo, "corrupt record: " + std::string(what));
-}
-
-}  // namespace
 
 Result<std::optional<SetRecord>> Store::get_set(const ImageSetKey& set) {
   StoreTxn txn(*env_, false);
   if (!txn.ok()) return txn.error();
-  auto found = txn.get(txn.dbs().sets, set_key(set));
-  if (!found) return found.error();
-  if (!found->has_value()) return std::optional<SetRecord>();
-  auto record = decode_set(**found);
-  if (!record) return corrupt("set");
-  return std::optional<SetRecord>(std::move(record));
+  return get_record<SetRecord>(txn, txn.dbs().sets, set_key(set));
 }
 
 Result<std::optional<ThumbRecord>> Store::get_thumbnail(const ImageSetKey& set,
                                                         const ThumbnailSpec& spec) {
   StoreTxn txn(*env_, false);
   if (!txn.ok()) return txn.error();
-  auto found = txn.get(txn.dbs().thumbs, thumbnail_key(set, spec));
-  if (!found) return found.error();
-  if (!found->has_value()) return std::optional<ThumbRecord>();
-  auto record = decode_thumb(**found);
-  if (!record) return corrupt("thumbnail");
-  return std::optional<ThumbRecord>(*record);
+  return get_record<ThumbRecord>(txn, txn.dbs().thumbs, thumbnail_key(set, spec));
 }
 
 Status Store::list_entities(const std::string& type, const std::optional<EntityId>& after,
@@ -46,7 +29,7 @@ Status Store::list_entities(const std::string& type, const std::optional<EntityI
   Result<bool> at = cursor.seek(after ? after_prefix(entity_prefix(type, *after)) : prefix);
   while (at && *at && has_prefix(cursor.key(), prefix)) {
     auto id = decode_entity_id(cursor.key(), prefix.size());
-    if (!id) return corrupt("set key");
+    if (!id) return corrupt_record("set key");
     if (!fn(*id)) return Status::Ok();
     at = cursor.seek(after_prefix(entity_prefix(type, *id)));
   }
@@ -69,7 +52,7 @@ Status Store::list_sets(const std::string& type, const EntityId& id, const std::
   }
   Result<bool> at = cursor.seek(start);
   while (at && *at && has_prefix(cursor.key(), prefix)) {
-    if (cursor.key().size() != prefix.size() + 4) return corrupt("set key");
+    if (cursor.key().size() != prefix.size() + 4) return corrupt_record("set key");
     if (!fn(decode_index(cursor.key()))) return Status::Ok();
     at = cursor.next();
   }
@@ -96,12 +79,6 @@ Result<bool> Store::has_sets(const std::string& type, const EntityId& id,
   return any_with_prefix(txn, txn.dbs().sets, attachment_prefix(type, id, attachment));
 }
 
-Result<bool> Store::has_entity(const std::string& type, const EntityId& id) {
-  StoreTxn txn(*env_, false);
-  if (!txn.ok()) return txn.error();
-  return any_with_prefix(txn, txn.dbs().sets, entity_prefix(type, id));
-}
-
 Status Store::list_thumbnails(
     const ImageSetKey& set,
     const std::function<bool(const ThumbnailSpec&, const ThumbRecord&)>& fn) {
@@ -113,8 +90,8 @@ Status Store::list_thumbnails(
   Result<bool> at = cursor.seek(prefix);
   while (at && *at && has_prefix(cursor.key(), prefix)) {
     auto spec = decode_thumbnail_spec(cursor.key());
-    auto record = decode_thumb(cursor.value());
-    if (!spec || !record) return corrupt("thumbnail");
+    auto record = decode_record<ThumbRecord>(cursor.value());
+    if (!spec || !record) return corrupt_record("thumbnail");
     if (!fn(*spec, *record)) return Status::Ok();
     at = cursor.next();
   }
@@ -124,20 +101,15 @@ Status Store::list_thumbnails(
 
 Status Store::read_blob(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
                         const BlobReadSink& sink) {
-  StoreTxn txn(*env_, false);
-  if (!txn.ok()) return txn.error();
-  return blobs_->read(txn, id, size, offset, length, sink);
+  return blobs_->read(id, size, offset, length, sink);
 }
 
-Result<std::optional<BlobRecord>> Store::get_blob(const BlobId& id) {
+Result<bool> Store::has_blob(const BlobId& id) {
   StoreTxn txn(*env_, false);
   if (!txn.ok()) return txn.error();
   auto found = txn.get(txn.dbs().blobs, id);
   if (!found) return found.error();
-  if (!found->has_value()) return std::optional<BlobRecord>();
-  auto record = decode_blob(**found);
-  if (!record) return corrupt("blob");
-  return std::optional<BlobRecord>(*record);
+  return found->has_value();
 }
 
 Status Store::pin(const BlobId& id) {
@@ -146,10 +118,10 @@ Status Store::pin(const BlobId& id) {
     ++pins_[id];
   }
   // A blob freed before the pin is gone from every transaction begun after it.
-  auto blob = get_blob(id);
-  if (blob && blob->has_value()) return Status::Ok();
+  auto held = has_blob(id);
+  if (held && *held) return Status::Ok();
   unpin(id);
-  if (!blob) return blob.error();
+  if (!held) return held.error();
   return make_error(ErrorCode::kNotFound, "the file was replaced or removed");
 }
 
@@ -161,14 +133,17 @@ void Store::unpin(const BlobId& id) {
     if (--it->second > 0) return;
     pins_.erase(it);
   }
-  auto blob = get_blob(id);
-  if (!blob || !blob->has_value() || (*blob)->refs > 0) return;
-  // Last pin of an unreferenced blob: free it now (or at the next open).
-  std::lock_guard writer(writer_mutex_);
-  pending_free_.assign(1, id);
-  StoreTxn txn(*env_, true);
-  if (!txn.ok()) return;
-  (void)commit(txn);
+  {
+    StoreTxn txn(*env_, false);
+    if (!txn.ok()) return;
+    auto record = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
+    if (!record || !record->has_value() || (*record)->refs > 0) return;
+  }
+  // Last pin of an unreferenced blob: free it now (or at the next mount).
+  (void)write([&](StoreTxn&) -> Status {
+    pending_free_.assign(1, id);
+    return Status::Ok();
+  });
 }
 
 }  // namespace iafs

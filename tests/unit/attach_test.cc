@@ -11,6 +11,7 @@
 #include "attach/image_sets.h"
 #include "config/schema_parser.h"
 #include "path/path.h"
+#include "temp_dirs.h"
 #include "test_images.h"
 
 using namespace iafs;
@@ -24,8 +25,7 @@ struct Fixture {
 
   Fixture() {
     test::ensure_vips();
-    char tmpl[] = "/tmp/iafs-attach-test-XXXXXX";
-    cr_assert(mkdtemp(tmpl) != nullptr);
+    std::string tmpl = test::temp_dir("attach-test");
     StoreOptions options;
     options.map_size = 1ull << 30;
     auto opened = Store::open(tmpl, options);
@@ -185,7 +185,7 @@ Test(attach, lists_only_sets_holding_an_original) {
   }
   std::vector<std::string> names;
   auto collect = [&](DirEntry&& e) {
-    names.push_back(e.name);
+    names.push_back(base_name(e.path));
     return true;
   };
   cr_assert(f.sets->list(at("/posts"), std::nullopt, collect).ok());
@@ -210,10 +210,147 @@ Test(attach, rmdir_of_a_set_holding_an_original_is_not_empty) {
 Test(attach, moves_a_set_only_within_its_type_and_attachment) {
   Fixture f;
   f.commit("/posts/1/photos/3/original.png", test::make_image(8, 8, ".png"));
-  auto elsewhere = f.sets->move_set(at("/posts/1/photos/3"), at("/users/1/picture"));
+  auto elsewhere = f.sets->rename(at("/posts/1/photos/3"), at("/users/1/picture"), false);
   cr_assert(!elsewhere.ok());
   cr_expect_eq(elsewhere.error().code, ErrorCode::kCrossDevice);
-  cr_assert(f.sets->move_set(at("/posts/1/photos/3"), at("/posts/2/photos/1")).ok());
+  auto moved = f.sets->rename(at("/posts/1/photos/3"), at("/posts/2/photos/1"), false);
+  cr_assert(moved.ok());
+  cr_expect(moved->kind == RenameOutcome::Kind::kSetMoved);
   cr_expect(f.sets->find_original(at("/posts/2/photos/1/original.png")).ok());
   cr_expect(!f.sets->find_original(at("/posts/1/photos/3/original.png")).ok());
+}
+
+// The rename policy.
+
+namespace {
+
+// Writes `bytes` into a new scratch file at `path` with mtime `mtime_ns`.
+void write_scratch(ImageSets& sets, const std::string& path, const std::vector<uint8_t>& bytes,
+                   int64_t mtime_ns = 0) {
+  auto created = sets.create_scratch(at(path));
+  cr_assert(created.ok(), "create %s", path.c_str());
+  cr_assert(created->second->write(bytes, 0).ok());
+  if (mtime_ns != 0) cr_assert(sets.set_scratch_mtime(at(path), mtime_ns).ok());
+}
+
+}  // namespace
+
+Test(attach, renaming_a_scratch_file_onto_an_original_commits_it_with_its_mtime) {
+  Fixture f;
+  auto bytes = test::make_image(16, 8, ".png");
+  write_scratch(*f.sets, "/posts/1/photos/0/.original.png.Xy12", bytes, 1234500000000000000);
+  auto renamed = f.sets->rename(at("/posts/1/photos/0/.original.png.Xy12"),
+                                at("/posts/1/photos/0/original.png"), false);
+  cr_assert(renamed.ok(), "%s", renamed.ok() ? "" : renamed.error().message.c_str());
+  cr_expect(renamed->kind == RenameOutcome::Kind::kCommitted);
+  auto original = f.sets->find_original(at("/posts/1/photos/0/original.png"));
+  cr_assert(original.ok());
+  cr_expect_eq(original->width, 16u);
+  cr_expect_eq(original->mtime_ns, 1234500000000000000);
+  cr_expect(!f.sets->find_scratch(at("/posts/1/photos/0/.original.png.Xy12")).has_value());
+}
+
+Test(attach, a_refused_scratch_rename_keeps_the_original_and_the_scratch_file) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.png", test::make_image(8, 8, ".png"));
+  write_scratch(*f.sets, "/posts/1/photos/0/original.png~", {'n', 'o', 't'});
+  auto renamed = f.sets->rename(at("/posts/1/photos/0/original.png~"),
+                                at("/posts/1/photos/0/original.png"), false);
+  cr_assert(!renamed.ok());
+  cr_expect_eq(renamed.error().code, ErrorCode::kInvalid);
+  cr_expect_eq(f.sets->find_original(at("/posts/1/photos/0/original.png"))->width, 8u);
+  cr_expect(f.sets->find_scratch(at("/posts/1/photos/0/original.png~")).has_value());
+}
+
+Test(attach, a_scratch_file_renames_to_another_scratch_name_in_another_set) {
+  Fixture f;
+  write_scratch(*f.sets, "/posts/1/photos/0/.a", {'x'});
+  auto renamed = f.sets->rename(at("/posts/1/photos/0/.a"), at("/posts/2/photos/5/b~"), false);
+  cr_assert(renamed.ok());
+  cr_expect(renamed->kind == RenameOutcome::Kind::kScratchRenamed);
+  cr_expect(!f.sets->find_scratch(at("/posts/1/photos/0/.a")).has_value());
+  cr_expect(f.sets->find_scratch(at("/posts/2/photos/5/b~")).has_value());
+}
+
+Test(attach, committed_originals_and_thumbnails_cannot_be_renamed) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.png", test::make_image(8, 8, ".png"));
+  auto original = f.sets->rename(at("/posts/1/photos/0/original.png"),
+                                 at("/posts/1/photos/0/.backup"), false);
+  cr_assert(!original.ok());
+  cr_expect_eq(original.error().code, ErrorCode::kPermission);
+  auto thumb = f.sets->rename(at("/posts/1/photos/0/thumb/4.png"),
+                              at("/posts/1/photos/0/thumb/5.png"), false);
+  cr_assert(!thumb.ok());
+  cr_expect_eq(thumb.error().code, ErrorCode::kPermission);
+}
+
+Test(attach, a_set_does_not_move_onto_a_set_holding_an_original_or_scratch_files) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.png", test::make_image(8, 8, ".png"));
+  f.commit("/posts/1/photos/1/original.png", test::make_image(8, 8, ".png"));
+  write_scratch(*f.sets, "/posts/1/photos/2/.partial", {'x'});
+  auto onto_original = f.sets->rename(at("/posts/1/photos/0"), at("/posts/1/photos/1"), false);
+  cr_assert(!onto_original.ok());
+  cr_expect_eq(onto_original.error().code, ErrorCode::kNotEmpty);
+  auto onto_scratch = f.sets->rename(at("/posts/1/photos/0"), at("/posts/1/photos/2"), false);
+  cr_assert(!onto_scratch.ok());
+  cr_expect_eq(onto_scratch.error().code, ErrorCode::kNotEmpty);
+  cr_expect(f.sets->find_original(at("/posts/1/photos/0/original.png")).ok());
+}
+
+Test(attach, a_set_moves_with_its_scratch_files) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.png", test::make_image(8, 8, ".png"));
+  write_scratch(*f.sets, "/posts/1/photos/0/.partial", {'x'});
+  cr_assert(f.sets->rename(at("/posts/1/photos/0"), at("/posts/1/photos/7"), false).ok());
+  cr_expect(f.sets->find_scratch(at("/posts/1/photos/7/.partial")).has_value());
+  cr_expect(!f.sets->find_scratch(at("/posts/1/photos/0/.partial")).has_value());
+}
+
+Test(attach, no_replace_refuses_an_existing_target) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.png", test::make_image(8, 8, ".png"));
+  write_scratch(*f.sets, "/posts/1/photos/0/.new", test::make_image(8, 8, ".png"));
+  auto renamed = f.sets->rename(at("/posts/1/photos/0/.new"), at("/posts/1/photos/0/original.png"),
+                                true);
+  cr_assert(!renamed.ok());
+  cr_expect_eq(renamed.error().code, ErrorCode::kExists);
+}
+
+Test(attach, a_set_renames_only_onto_a_set_directory) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.png", test::make_image(8, 8, ".png"));
+  auto into_thumb = f.sets->rename(at("/posts/1/photos/0"), at("/posts/1/photos/1/thumb"), false);
+  cr_assert(!into_thumb.ok());
+  cr_expect_eq(into_thumb.error().code, ErrorCode::kInvalid);
+  auto onto_entity = f.sets->rename(at("/posts/1/photos/0"), at("/posts/9"), false);
+  cr_assert(!onto_entity.ok());
+  cr_expect_eq(onto_entity.error().code, ErrorCode::kCrossDevice);
+}
+
+Test(attach, a_streaming_listing_resumes_after_its_cursor) {
+  Fixture f;
+  for (const char* path : {"/posts/1/photos/0/original.png", "/posts/1/photos/4/original.png",
+                           "/posts/1/photos/9/original.png"}) {
+    f.commit(path, test::make_image(8, 8, ".png"));
+  }
+  std::vector<std::string> names;
+  cr_assert(f.sets
+                ->list(at("/posts/1/photos"), ListCursor(uint32_t{4}),
+                       [&](DirEntry&& e) {
+                         names.push_back(base_name(e.path));
+                         return true;
+                       })
+                .ok());
+  cr_expect(names == (std::vector<std::string>{"9"}));
+}
+
+Test(attach, removing_an_original_names_its_extension) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.png", test::make_image(8, 8, ".png"));
+  auto wrong = f.sets->remove_original(at("/posts/1/photos/0/original.jpg"));
+  cr_assert(!wrong.ok());
+  cr_expect_eq(wrong.error().code, ErrorCode::kNotFound);
+  cr_expect(f.sets->find_original(at("/posts/1/photos/0/original.png")).ok());
 }

@@ -9,17 +9,15 @@
 #include <vector>
 
 #include "store/hashing.h"
+#include "store/keys.h"
 #include "store/lmdb_blob_store.h"
+#include "temp_dirs.h"
 
 using namespace iafs;
 
 namespace {
 
-std::string temp_store() {
-  char tmpl[] = "/tmp/iafs-store-test-XXXXXX";
-  cr_assert(mkdtemp(tmpl) != nullptr);
-  return tmpl;
-}
+std::string temp_store() { return test::temp_dir("store-test"); }
 
 std::unique_ptr<Store> open_store(const std::string& dir) {
   StoreOptions options;
@@ -116,8 +114,8 @@ Test(store, replacing_an_original_drops_its_thumbnails) {
   auto outcome = attach(*store, set, bytes_of("second"));
   cr_expect_eq(outcome.dropped_thumbnails.size(), 1u);
   cr_expect(!store->get_thumbnail(set, width(3))->has_value());
-  cr_expect(!store->get_blob(sha256_of(first))->has_value(), "old original freed");
-  cr_expect(!store->get_blob(thumb->blob)->has_value(), "old thumbnail freed");
+  cr_expect(!*store->has_blob(sha256_of(first)), "old original freed");
+  cr_expect(!*store->has_blob(thumb->blob), "old thumbnail freed");
 }
 
 Test(store, refuses_a_thumbnail_of_a_replaced_original) {
@@ -136,9 +134,11 @@ Test(store, identical_uploads_share_one_blob) {
   auto bytes = bytes_of("shared");
   attach(*store, set_of(int_id(1), 0), bytes);
   attach(*store, set_of(int_id(2), 0), bytes);
-  cr_expect_eq((*store->get_blob(sha256_of(bytes)))->refs, 2u);
-  cr_assert(store->apply(Op{RemoveSet{set_of(int_id(1), 0)}, 1}).ok());
-  cr_expect_eq((*store->get_blob(sha256_of(bytes)))->refs, 1u);
+  cr_assert(store->apply(Op{RemoveSet{set_of(int_id(1), 0), std::nullopt}, 1}).ok());
+  cr_expect(*store->has_blob(sha256_of(bytes)), "still referenced by the second set");
+  cr_expect(read_all(*store, sha256_of(bytes), bytes.size()) == bytes);
+  cr_assert(store->apply(Op{RemoveSet{set_of(int_id(2), 0), std::nullopt}, 2}).ok());
+  cr_expect(!*store->has_blob(sha256_of(bytes)), "freed with its last reference");
 }
 
 Test(store, lists_integer_ids_numerically_before_string_ids) {
@@ -218,7 +218,7 @@ Test(store, a_pinned_blob_outlives_its_last_reference) {
   attach(*store, set, bytes_of("new"));
   cr_expect(read_all(*store, sha256_of(old_bytes), 3) == old_bytes);
   store->unpin(sha256_of(old_bytes));
-  cr_expect(!store->get_blob(sha256_of(old_bytes))->has_value());
+  cr_expect(!*store->has_blob(sha256_of(old_bytes)));
 }
 
 Test(store, frees_unreferenced_blobs_at_the_next_open) {
@@ -229,10 +229,10 @@ Test(store, frees_unreferenced_blobs_at_the_next_open) {
     attach(*store, set_of(int_id(1), 0), old_bytes);
     cr_assert(store->pin(sha256_of(old_bytes)).ok());
     attach(*store, set_of(int_id(1), 0), bytes_of("new"));
-    cr_expect(store->get_blob(sha256_of(old_bytes))->has_value());
+    cr_expect(*store->has_blob(sha256_of(old_bytes)));
   }
   auto store = open_store(dir);
-  cr_expect(!store->get_blob(sha256_of(old_bytes))->has_value());
+  cr_expect(!*store->has_blob(sha256_of(old_bytes)));
   cr_expect(store->get_set(set_of(int_id(1), 0))->has_value());
 }
 
@@ -245,7 +245,7 @@ Test(store, sets_the_mtime_of_an_original) {
 
 Test(store, removing_an_absent_set_is_not_found) {
   auto store = open_store(temp_store());
-  auto outcome = store->apply(Op{RemoveSet{set_of(int_id(5), 0)}, 1});
+  auto outcome = store->apply(Op{RemoveSet{set_of(int_id(5), 0), std::nullopt}, 1});
   cr_assert(!outcome.ok());
   cr_expect_eq(outcome.error().code, ErrorCode::kNotFound);
 }
@@ -268,4 +268,41 @@ Test(store, a_full_map_is_no_space_and_the_store_stays_readable) {
   cr_assert(!outcome.ok());
   cr_expect_eq(outcome.error().code, ErrorCode::kNoSpace);
   cr_expect(read_all(**store, sha256_of(small), small.size()) == small);
+}
+
+Test(store, removing_an_original_under_another_extension_is_not_found) {
+  auto store = open_store(temp_store());
+  auto set = set_of(int_id(1), 0);
+  attach(*store, set, bytes_of("png bytes"), "png");
+  auto outcome = store->apply(Op{RemoveSet{set, std::string("jpg")}, 1});
+  cr_assert(!outcome.ok());
+  cr_expect_eq(outcome.error().code, ErrorCode::kNotFound);
+  cr_expect(store->get_set(set)->has_value(), "original.png stays");
+  cr_expect(store->apply(Op{RemoveSet{set, std::string("png")}, 2}).ok());
+}
+
+Test(store, a_deduplicated_commit_replaces_stored_bytes_that_differ_from_their_id) {
+  std::string dir = temp_store();
+  auto genuine = bytes_of("genuine photo bytes ", 100);
+  BlobId id = sha256_of(genuine);
+  {
+    auto store = open_store(dir);
+    attach(*store, set_of(int_id(1), 0), genuine);
+  }
+  {
+    // Poison the blob: same id, other bytes (what a racing writer once got stored).
+    EnvOptions options;
+    options.map_size = 1ull << 30;
+    auto env = LmdbEnv::open(dir, options);
+    cr_assert(env.ok());
+    StoreTxn txn(**env, true);
+    cr_assert(txn.ok());
+    auto hostile = bytes_of("<html><script>", 143);
+    cr_assert(txn.put(txn.dbs().chunks, chunk_key(id, 0), hostile).ok());
+    cr_assert(txn.commit().ok());
+  }
+  auto store = open_store(dir);
+  cr_assert(read_all(*store, id, genuine.size()) != genuine, "the poison took");
+  attach(*store, set_of(int_id(2), 0), genuine);
+  cr_expect(read_all(*store, id, genuine.size()) == genuine, "the innocent copy reads back true");
 }

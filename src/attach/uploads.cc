@@ -1,0 +1,164 @@
+// ImageSets: uploads of originals and scratch files (DESIGN §2, §5b).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "attach/image_sets.h"
+#include "base/clock.h"
+#include "log/log.h"
+#include "path/path.h"
+
+namespace iafs {
+namespace {
+
+// The whole of `fd` (of `size` bytes) in memory: the one private, immutable
+// snapshot that a commit judges, hashes and stores.
+Result<std::vector<uint8_t>> read_snapshot(int fd, uint64_t size) {
+  std::vector<uint8_t> bytes(size);
+  uint64_t done = 0;
+  while (done < size) {
+    ssize_t n = pread(fd, bytes.data() + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return error_from_errno("read of the staged bytes");
+    if (n == 0) break;
+    done += static_cast<uint64_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StagedFile>> ImageSets::begin_upload(const ImagePath& path, bool truncate) {
+  auto fd = staging_.new_upload_file();
+  if (!fd) return fd.error();
+  auto upload = std::make_unique<StagedFile>(StagedFile::Kind::kUpload, path,
+                                             std::move(fd).value(), max_bytes_of(path));
+  if (!truncate) {
+    auto current = find_original(path);
+    if (current) {
+      Status copied = Status::Ok();
+      Status read = store_.read_blob(current->blob, current->size, 0, current->size,
+                                     [&](auto pieces) {
+                                       off_t off = 0;
+                                       for (auto piece : pieces) {
+                                         if (copied) copied = upload->write(piece, off);
+                                         off += static_cast<off_t>(piece.size());
+                                       }
+                                     });
+      if (!read) return read.error();
+      if (!copied) return copied.error();
+    }
+  }
+  std::lock_guard lock(uploads_mutex_);
+  uploads_.emplace(path.set, upload.get());
+  return upload;
+}
+
+Result<ApplyOutcome> ImageSets::commit_upload(StagedFile& upload) {
+  std::lock_guard lock(upload.mutex_);
+  auto judged = [&]() -> Result<ApplyOutcome> {
+    auto st = upload.stat();
+    if (!st) return st.error();
+    uint64_t size = static_cast<uint64_t>(st->st_size);
+    if (size > upload.max_bytes_) {
+      return make_error(ErrorCode::kTooBig, std::to_string(size) + " bytes, over the limit of " +
+                                                std::to_string(upload.max_bytes_));
+    }
+    auto bytes = read_snapshot(upload.fd(), size);
+    if (!bytes) return bytes.error();
+    return commit_original(upload.path(), *bytes, upload.commit_mtime());
+  }();
+  upload.refusal_.reset();
+  if (!judged) upload.refusal_ = judged.error();
+  return judged;
+}
+
+void ImageSets::end_upload(StagedFile& upload) {
+  {
+    std::lock_guard lock(uploads_mutex_);
+    auto [begin, end] = uploads_.equal_range(upload.path().set);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second == &upload) {
+        uploads_.erase(it);
+        break;
+      }
+    }
+  }
+  // One line per refused upload, and only if its last flush was refused.
+  if (auto refusal = upload.refusal()) {
+    log_warning("write " + path_string(upload.path()) + ": refused: " + refusal->message);
+  }
+}
+
+bool ImageSets::set_upload_mtime(const ImagePath& original, int64_t mtime_ns) {
+  bool any = false;
+  {
+    std::lock_guard lock(uploads_mutex_);
+    auto [begin, end] = uploads_.equal_range(original.set);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second->path() != original) continue;
+      it->second->set_commit_mtime(mtime_ns);
+      any = true;
+    }
+  }
+  if (any) {
+    auto changed = set_mtime(original, mtime_ns);
+    if (!changed && changed.error().code != ErrorCode::kNotFound) {
+      log_warning("utimens " + path_string(original) + ": " + changed.error().message);
+    }
+  }
+  return any;
+}
+
+std::optional<ScratchFile> ImageSets::find_scratch(const ImagePath& path) {
+  return staging_.find_scratch(path.set, path.staging_name);
+}
+
+Result<std::pair<ScratchFile, std::unique_ptr<StagedFile>>> ImageSets::create_scratch(
+    const ImagePath& path) {
+  auto created = staging_.create_scratch(path.set, path.staging_name);
+  if (!created) return created.error();
+  auto file = open_scratch(path, created->id, O_RDWR | O_TRUNC);
+  if (!file) return file.error();
+  return std::make_pair(std::move(created).value(), std::move(file).value());
+}
+
+Result<std::unique_ptr<StagedFile>> ImageSets::open_scratch(const ImagePath& path,
+                                                            uint64_t scratch_id, int flags) {
+  auto scratch = find_scratch(path);
+  if (!scratch || scratch->id != scratch_id) {
+    return make_error(ErrorCode::kNotFound, "the scratch file is gone");
+  }
+  UniqueFd fd(::open(scratch->file.c_str(), (flags & (O_ACCMODE | O_TRUNC)) | O_CLOEXEC));
+  if (!fd) return error_from_errno("open " + scratch->file);
+  return std::make_unique<StagedFile>(StagedFile::Kind::kScratch, path, std::move(fd),
+                                      max_bytes_of(path));
+}
+
+Result<ScratchStat> ImageSets::stat_scratch(const ImagePath& path, uint64_t scratch_id) {
+  auto scratch = find_scratch(path);
+  struct stat st;
+  if (!scratch || scratch->id != scratch_id || stat(scratch->file.c_str(), &st) != 0) {
+    return make_error(ErrorCode::kNotFound, "scratch file gone");
+  }
+  return ScratchStat{static_cast<uint64_t>(st.st_size), to_ns(st.st_mtim)};
+}
+
+Status ImageSets::set_scratch_mtime(const ImagePath& path, int64_t mtime_ns) {
+  auto scratch = find_scratch(path);
+  if (!scratch) return make_error(ErrorCode::kNotFound, "no such file");
+  timespec times[2] = {to_timespec(mtime_ns), to_timespec(mtime_ns)};
+  if (utimensat(AT_FDCWD, scratch->file.c_str(), times, 0) != 0) {
+    return error_from_errno("utimensat " + scratch->file);
+  }
+  return Status::Ok();
+}
+
+Status ImageSets::remove_scratch(const ImagePath& path) {
+  return staging_.remove_scratch(path.set, path.staging_name);
+}
+
+}  // namespace iafs
