@@ -74,6 +74,50 @@ StoreOptions store_options(const MountOptions& options) {
   return s;
 }
 
+// RAII for libfuse's C objects.
+struct SessionDestroy {
+  void operator()(fuse_session* session) const { fuse_session_destroy(session); }
+};
+using SessionPtr = std::unique_ptr<fuse_session, SessionDestroy>;
+struct LoopConfigDestroy {
+  void operator()(fuse_loop_config* config) const { fuse_loop_cfg_destroy(config); }
+};
+using LoopConfigPtr = std::unique_ptr<fuse_loop_config, LoopConfigDestroy>;
+
+// Signal handlers installed on a session, removed when this goes out of scope.
+class SignalHandlers {
+ public:
+  explicit SignalHandlers(fuse_session* session)
+      : session_(session), ok_(fuse_set_signal_handlers(session) == 0) {}
+  ~SignalHandlers() {
+    if (ok_) fuse_remove_signal_handlers(session_);
+  }
+  SignalHandlers(const SignalHandlers&) = delete;
+  SignalHandlers& operator=(const SignalHandlers&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  fuse_session* session_;
+  bool ok_;
+};
+
+// The session mounted at a mountpoint, unmounted when this goes out of scope.
+class MountedSession {
+ public:
+  MountedSession(fuse_session* session, const std::string& mountpoint)
+      : session_(session), ok_(fuse_session_mount(session, mountpoint.c_str()) == 0) {}
+  ~MountedSession() {
+    if (ok_) fuse_session_unmount(session_);
+  }
+  MountedSession(const MountedSession&) = delete;
+  MountedSession& operator=(const MountedSession&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  fuse_session* session_;
+  bool ok_;
+};
+
 int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
           const Schema& schema) {
   auto store = Store::open(options.store_dir, store_options(options));
@@ -91,11 +135,10 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
     if (options.single_thread) {
       rc = fuse_session_loop(session);
     } else {
-      fuse_loop_config* config = fuse_loop_cfg_create();
-      fuse_loop_cfg_set_max_threads(config, options.max_threads);
-      fuse_loop_cfg_set_idle_threads(config, std::min(10u, options.max_threads));
-      rc = fuse_session_loop_mt(session, config);
-      fuse_loop_cfg_destroy(config);
+      LoopConfigPtr config(fuse_loop_cfg_create());
+      fuse_loop_cfg_set_max_threads(config.get(), options.max_threads);
+      fuse_loop_cfg_set_idle_threads(config.get(), std::min(10u, options.max_threads));
+      rc = fuse_session_loop_mt(session, config.get());
     }
   }
   image_shutdown();
@@ -127,34 +170,32 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> args = fuse_argv(*options);
   std::vector<char*> raw;
+  raw.reserve(args.size());
   for (std::string& a : args) raw.push_back(a.data());
   fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(raw.size()), raw.data());
   Filesystem fs(options->store_dir, getuid(), getgid());
-  fuse_session* session =
-      fuse_session_new(&fargs, &Filesystem::operations(), sizeof(fuse_lowlevel_ops), &fs);
+  SessionPtr session(
+      fuse_session_new(&fargs, &Filesystem::operations(), sizeof(fuse_lowlevel_ops), &fs));
   fuse_opt_free_args(&fargs);
   if (session == nullptr) return fail("bad mount options (see --help)");
-  fs.set_session(session);
-  int rc = 1;
-  if (fuse_set_signal_handlers(session) != 0) {
-    fail("cannot set signal handlers");
-  } else if (fuse_session_mount(session, options->mountpoint.c_str()) != 0) {
-    fail(options->mountpoint + ": cannot mount");
-  } else {
-    if (fuse_daemonize(options->foreground || options->debug) != 0) {
-      fail("cannot daemonize");
-    } else {
-      if (!options->foreground && !options->debug) log_use_syslog();
-      rc = serve(session, *options, fs, *schema);
-    }
-    fuse_session_unmount(session);
-  }
-  fuse_remove_signal_handlers(session);
-  fuse_session_destroy(session);
-  return rc;
+  fs.set_session(session.get());
+  SignalHandlers signals(session.get());
+  if (!signals.ok()) return fail("cannot set signal handlers");
+  MountedSession mounted(session.get(), options->mountpoint);
+  if (!mounted.ok()) return fail(options->mountpoint + ": cannot mount");
+  if (fuse_daemonize(options->foreground || options->debug) != 0) return fail("cannot daemonize");
+  if (!options->foreground && !options->debug) log_use_syslog();
+  return serve(session.get(), *options, fs, *schema);
 }
 
 }  // namespace
 }  // namespace iafs
 
-int main(int argc, char** argv) { return iafs::run(argc, argv); }
+int main(int argc, char** argv) {
+  try {
+    return iafs::run(argc, argv);
+  } catch (const std::exception& e) {  // out of memory at start-up, or a bug
+    std::fprintf(stderr, "imageattachfs: %s\n", e.what());
+    return 1;
+  }
+}

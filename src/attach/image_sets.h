@@ -121,8 +121,7 @@ class ImageSets {
   // Scratch files (kStaging paths).
   std::optional<ScratchFile> find_scratch(const ImagePath& path);
   // Creates (or truncates, if it exists) the scratch file at `path`, opened.
-  Result<std::pair<ScratchFile, std::unique_ptr<StagedFile>>> create_scratch(
-      const ImagePath& path);
+  Result<std::pair<ScratchFile, std::unique_ptr<StagedFile>>> create_scratch(const ImagePath& path);
   // Opens scratch file `scratch_id` at `path` with open(2) `flags`;
   // kNotFound if that file is gone.
   Result<std::unique_ptr<StagedFile>> open_scratch(const ImagePath& path, uint64_t scratch_id,

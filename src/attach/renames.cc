@@ -19,8 +19,7 @@ Result<ApplyOutcome> ImageSets::commit_scratch(const ImagePath& from, const Imag
   auto st = (*file)->stat();
   if (!st) return st.error();
   // Judged as an upload of `to` whose bytes are the scratch file's.
-  StagedFile upload(StagedFile::Kind::kUpload, to, UniqueFd(dup((*file)->fd())),
-                    max_bytes_of(to));
+  StagedFile upload(StagedFile::Kind::kUpload, to, UniqueFd(dup((*file)->fd())), max_bytes_of(to));
   upload.set_commit_mtime(to_ns(st->st_mtim));
   auto committed = commit_upload(upload);
   if (!committed) return committed.error();

@@ -55,7 +55,7 @@ class StagedFile {
   const UniqueFd fd_;
   const uint64_t max_bytes_;
   std::atomic<int64_t> commit_mtime_ns_{0};
-  mutable std::mutex mutex_;     // held by write, truncate and a flush's judging
+  mutable std::mutex mutex_;      // held by write, truncate and a flush's judging
   std::optional<Error> refusal_;  // mutex_
 };
 

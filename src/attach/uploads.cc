@@ -34,20 +34,20 @@ Result<std::vector<uint8_t>> read_snapshot(int fd, uint64_t size) {
 Result<std::unique_ptr<StagedFile>> ImageSets::begin_upload(const ImagePath& path, bool truncate) {
   auto fd = staging_.new_upload_file();
   if (!fd) return fd.error();
-  auto upload = std::make_unique<StagedFile>(StagedFile::Kind::kUpload, path,
-                                             std::move(fd).value(), max_bytes_of(path));
+  auto upload = std::make_unique<StagedFile>(StagedFile::Kind::kUpload, path, std::move(fd).value(),
+                                             max_bytes_of(path));
   if (!truncate) {
     auto current = find_original(path);
     if (current) {
       Status copied = Status::Ok();
-      Status read = store_.read_blob(current->blob, current->size, 0, current->size,
-                                     [&](auto pieces) {
-                                       off_t off = 0;
-                                       for (auto piece : pieces) {
-                                         if (copied) copied = upload->write(piece, off);
-                                         off += static_cast<off_t>(piece.size());
-                                       }
-                                     });
+      Status read =
+          store_.read_blob(current->blob, current->size, 0, current->size, [&](auto pieces) {
+            off_t off = 0;
+            for (auto piece : pieces) {
+              if (copied) copied = upload->write(piece, off);
+              off += static_cast<off_t>(piece.size());
+            }
+          });
       if (!read) return read.error();
       if (!copied) return copied.error();
     }

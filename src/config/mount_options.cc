@@ -10,7 +10,7 @@
 namespace iafs {
 namespace {
 
-constexpr uint64_t kMinMapSize = 1000 * 1000;  // 1M
+constexpr uint64_t kMinMapSize = uint64_t{1000} * 1000;  // 1M
 
 Error invalid(std::string message) { return make_error(ErrorCode::kInvalid, std::move(message)); }
 

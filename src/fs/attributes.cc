@@ -6,8 +6,8 @@
 
 #include <cstring>
 
-#include "fs/operations.h"
 #include "base/clock.h"
+#include "fs/operations.h"
 
 namespace iafs {
 namespace {

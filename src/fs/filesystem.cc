@@ -53,7 +53,7 @@ Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) 
   st.st_ino = node.nodeid;
   st.st_uid = uid_;
   st.st_gid = gid_;
-  st.st_blksize = 128 * 1024;
+  st.st_blksize = blksize_t{128} * 1024;
   if (node.path.is_directory()) {
     st.st_mode = S_IFDIR | 0755;
     st.st_nlink = 2;

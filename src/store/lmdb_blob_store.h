@@ -10,7 +10,7 @@ namespace iafs {
 
 class LmdbBlobStore final : public BlobStore {
  public:
-  static constexpr uint64_t kChunkSize = 256 * 1024;
+  static constexpr uint64_t kChunkSize = uint64_t{256} * 1024;
 
   explicit LmdbBlobStore(LmdbEnv& env) : env_(env) {}
 

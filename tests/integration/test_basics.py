@@ -37,7 +37,11 @@ class BasicsTest(MountedTestCase):
         source = self.image("p.png", 200, 100)
         self.put("users/7/picture/original.png", source)
         self.assertEqual(sorted(os.listdir(self.p("users/7/picture"))), ["original.png", "thumb"])
-        self.assertEqual(len(self.read(self.p("users/7/picture/thumb/64.png"))) > 0, True)
+        out = os.path.join(self.tmp, "64.png")
+        with open(out, "wb") as f:
+            f.write(self.read(self.p("users/7/picture/thumb/64.png")))
+        self.assertEqual(vips_size(out), (64, 32))
+        self.assertEqual(vips_loader(out), "pngload")
 
     def test_daemonizes_without_f_and_unmounts_cleanly(self):
         self.mount.stop()

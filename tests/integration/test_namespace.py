@@ -21,14 +21,6 @@ class NamespaceTest(MountedTestCase):
         """cp `source` to <relative_set>/original.<ext>; returns the mount path."""
         return self.put(f"{relative_set}/original.{ext}", source)
 
-    def write_file(self, path, data):
-        """open/write/close, checking close() (a refused FLUSH raises here)."""
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-
     def ls(self, relative, *flags):
         """`ls -1 -U` (directory order, not sorted) of a mount path."""
         result = run("ls", "-1", "-U", *flags, self.p(relative), check=False)
@@ -374,7 +366,7 @@ class NamespaceTest(MountedTestCase):
         # 1500 ids span many readdir batches (a 4 KiB batch holds ~150 names).
         made = [str(entity) for entity in range(1, 1501)]
         for entity in made:
-            self.write_file(self.p(f"posts/{entity}/photos/0/original.jpg"), data)
+            self.write_through_fd(self.p(f"posts/{entity}/photos/0/original.jpg"), data)
         listed = os.listdir(self.p("posts"))
         self.assertEqual(len(listed), len(set(listed)))
         self.assertEqual(listed, made)
@@ -383,7 +375,7 @@ class NamespaceTest(MountedTestCase):
     def test_scandir_of_an_attachment_with_300_sets_gives_indexes_in_order(self):
         data = self.read(self.image("tiny.jpg", 8, 8))
         for index in reversed(range(300)):
-            self.write_file(self.p(f"posts/1/photos/{index}/original.jpg"), data)
+            self.write_through_fd(self.p(f"posts/1/photos/{index}/original.jpg"), data)
         with os.scandir(self.p("posts/1/photos")) as entries:
             names = [(entry.name, entry.is_dir()) for entry in entries]
         self.assertEqual(names, [(str(i), True) for i in range(300)])
@@ -392,7 +384,7 @@ class NamespaceTest(MountedTestCase):
         data = self.read(self.image("tiny.jpg", 8, 8))
         for entity in ["3", "1", "20", "x", "05"]:
             for index in [0, 7]:
-                self.write_file(self.p(f"posts/{entity}/photos/{index}/original.jpg"), data)
+                self.write_through_fd(self.p(f"posts/{entity}/photos/{index}/original.jpg"), data)
         for relative in ["", "posts", "posts/20", "posts/20/photos", "posts/20/photos/7"]:
             out = run("ls", "-f", self.p(relative)).stdout.split()
             self.assertEqual(out[:2], [".", ".."], relative)
@@ -402,7 +394,7 @@ class NamespaceTest(MountedTestCase):
     def test_readdir_resumes_after_a_rewind(self):
         data = self.read(self.image("tiny.jpg", 8, 8))
         for index in range(40):
-            self.write_file(self.p(f"posts/1/photos/{index}/original.jpg"), data)
+            self.write_through_fd(self.p(f"posts/1/photos/{index}/original.jpg"), data)
         # Python's scandir iterator over a fresh descriptor twice, and listdir,
         # agree; then the same directory read by a second tool.
         first = os.listdir(self.p("posts/1/photos"))

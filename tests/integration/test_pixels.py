@@ -197,14 +197,6 @@ class PixelsTest(MountedTestCase):
     def thumb_pixels(self, relative):
         return decode_with_vips(self.thumb_file(relative))
 
-    def write_original(self, relative, data):
-        """open/write/close into the mount, checking close()."""
-        fd = os.open(self.p(relative), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-
     def assertColour(self, actual, expected, tolerance, message=""):
         self.assertEqual(len(actual), len(expected), f"{message}: {actual} vs {expected}")
         for a, e in zip(actual, expected):
@@ -275,7 +267,7 @@ class PixelsTest(MountedTestCase):
     def test_every_exif_orientation_gives_an_upright_thumbnail(self):
         upright = self.read(self.image("o.jpg", 300, 200, orientation=1))
         for k in range(1, 9):
-            self.write_original(f"posts/1/photos/{k}/original.jpg", with_orientation(upright, k))
+            self.write_through_fd(self.p(f"posts/1/photos/{k}/original.jpg"), with_orientation(upright, k))
         for k in range(1, 9):
             with self.subTest(orientation=k):
                 thumb = self.thumb_png(f"posts/1/photos/{k}/thumb/100.png")

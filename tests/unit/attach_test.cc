@@ -275,8 +275,8 @@ Test(attach, a_scratch_file_renames_to_another_scratch_name_in_another_set) {
 Test(attach, committed_originals_and_thumbnails_cannot_be_renamed) {
   Fixture f;
   f.commit("/posts/1/photos/0/original.png", test::make_image(8, 8, ".png"));
-  auto original = f.sets->rename(at("/posts/1/photos/0/original.png"),
-                                 at("/posts/1/photos/0/.backup"), false);
+  auto original =
+      f.sets->rename(at("/posts/1/photos/0/original.png"), at("/posts/1/photos/0/.backup"), false);
   cr_assert(!original.ok());
   cr_expect_eq(original.error().code, ErrorCode::kPermission);
   auto thumb = f.sets->rename(at("/posts/1/photos/0/thumb/4.png"),
@@ -312,8 +312,8 @@ Test(attach, no_replace_refuses_an_existing_target) {
   Fixture f;
   f.commit("/posts/1/photos/0/original.png", test::make_image(8, 8, ".png"));
   write_scratch(*f.sets, "/posts/1/photos/0/.new", test::make_image(8, 8, ".png"));
-  auto renamed = f.sets->rename(at("/posts/1/photos/0/.new"), at("/posts/1/photos/0/original.png"),
-                                true);
+  auto renamed =
+      f.sets->rename(at("/posts/1/photos/0/.new"), at("/posts/1/photos/0/original.png"), true);
   cr_assert(!renamed.ok());
   cr_expect_eq(renamed.error().code, ErrorCode::kExists);
 }

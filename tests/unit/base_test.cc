@@ -44,8 +44,8 @@ Test(numbers, rejects_malformed_sizes) {
 }
 
 Test(clock, ns_and_timespec_round_trip_before_and_after_the_epoch) {
-  for (int64_t ns : {int64_t{0}, int64_t{1}, int64_t{1700000000123456789}, int64_t{-1},
-                     int64_t{-1500000000}}) {
+  for (int64_t ns :
+       {int64_t{0}, int64_t{1}, int64_t{1700000000123456789}, int64_t{-1}, int64_t{-1500000000}}) {
     timespec ts = to_timespec(ns);
     cr_assert(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
     cr_assert_eq(to_ns(ts), ns);
