@@ -104,6 +104,17 @@ Result<ImageInfo> probe_header_and_pixels(std::span<const uint8_t> bytes, ImageF
   return ImageInfo{format, width, height};
 }
 
+// libvips' errors (VError) as kInvalid.
+Result<ImageInfo> probe_catching(std::span<const uint8_t> bytes, ImageFormat expected,
+                                 const OriginalLimits& limits) {
+  try {
+    return probe_header_and_pixels(bytes, expected, limits);
+  } catch (const vips::VError& e) {
+    return make_error(ErrorCode::kInvalid, std::string("not a valid ") + format_name(expected) +
+                                               " image: " + image_detail::one_line(e.what()));
+  }
+}
+
 }  // namespace
 
 Result<ImageInfo> probe_original(std::span<const uint8_t> bytes, ImageFormat expected,
@@ -114,12 +125,11 @@ Result<ImageInfo> probe_original(std::span<const uint8_t> bytes, ImageFormat exp
                                               std::to_string(limits.max_bytes));
   }
   if (bytes.empty()) return make_error(ErrorCode::kInvalid, "empty file");
-  try {
-    return probe_header_and_pixels(bytes, expected, limits);
-  } catch (const vips::VError& e) {
-    return make_error(ErrorCode::kInvalid, std::string("not a valid ") + format_name(expected) +
-                                               " image: " + image_detail::one_line(e.what()));
-  }
+  Result<ImageInfo> info = probe_catching(bytes, expected, limits);
+  // VError copies libvips' process-wide error buffer without clearing it:
+  // left there, this upload's reason would open the next refusal's message.
+  vips_error_clear();
+  return info;
 }
 
 }  // namespace iafs

@@ -201,6 +201,23 @@ Test(image, probe_refuses_truncated_png) {
   expect_refused(png, ImageFormat::kPng, ErrorCode::kInvalid);
 }
 
+// Found by tests/fuzz/probe.cc (corpus/probe/png-truncated): a refused probe
+// left its reason in libvips' process-wide error buffer, so the next refusal's
+// message carried the previous upload's reason too.
+Test(image, probe_refusal_leaves_no_libvips_error_behind) {
+  Bytes png = make_image(64, 64, ".png");
+  png.resize(png.size() / 2);
+  expect_refused(png, ImageFormat::kPng, ErrorCode::kInvalid);
+  cr_expect_str_empty(vips_error_buffer());
+  Bytes jpeg = make_image(64, 64, ".jpg");
+  jpeg.resize(jpeg.size() / 2);
+  auto info = iafs::probe_original(jpeg, ImageFormat::kJpeg, all_formats());
+  cr_assert(!info.ok());
+  cr_expect(info.error().message.find("png") == std::string::npos, "message: %s",
+            info.error().message.c_str());
+  cr_expect_str_empty(vips_error_buffer());
+}
+
 Test(image, probe_refuses_empty_bytes) {
   expect_refused({}, ImageFormat::kJpeg, ErrorCode::kInvalid);
 }
