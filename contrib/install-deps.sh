@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs every Debian 12 package ImageAttachFS needs to build, test and run.
 # Idempotent: apt-get skips what is already installed. clang and
-# libclang-rt-14-dev (libFuzzer) build tests/fuzz; lomiri-wallpapers-20.04
+# libclang-rt-14-dev (libFuzzer) build tests/fuzz, clang-tidy checks the sources; lomiri-wallpapers-20.04
 # ships the real photographs that the demo (contrib/demo.sh) uses.
 set -eu
 SUDO=""
@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends \
   build-essential cmake pkg-config \
-  clang libclang-rt-14-dev \
+  clang libclang-rt-14-dev clang-tidy \
   libfuse3-dev fuse3 \
   liblmdb-dev lmdb-utils \
   libvips-dev libvips-tools \

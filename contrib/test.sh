@@ -9,6 +9,10 @@ top="$(cd "$(dirname "$0")/.." && pwd)"
 "$top/contrib/install-deps.sh" >/dev/null
 jobs="$(nproc)"
 status=0
+passed=0
+failed=0
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 for config in Release Debug-asan; do
   build="$top/build/$config"
   case "$config" in
@@ -21,7 +25,16 @@ for config in Release Debug-asan; do
   cmake --build "$build" -j "$jobs" >/dev/null
   echo "== $config: test"
   # Integration tests wait on the daemon and fsync: run twice as many as cores.
-  (cd "$build" && ctest -j "$((jobs * 2))" --output-on-failure) || status=1
+  (cd "$build" && ctest -j "$((jobs * 2))" --output-on-failure) | tee "$log" || status=1
+  grep -q "tests passed, 0 tests failed" "$log" || status=1
+  total=$(sed -n 's/.* tests failed out of \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+  bad=$(sed -n 's/.* \([0-9]*\) tests failed out of .*/\1/p' "$log" | tail -n 1)
+  passed=$((passed + ${total:-0} - ${bad:-0}))
+  failed=$((failed + ${bad:-1}))
+  if [ "$config" = Release ]; then
+    echo "== clang-tidy"
+    "$top/contrib/tidy.sh" "$build" || { echo "clang-tidy: findings above"; status=1; }
+  fi
 done
 build="$top/build/fuzz"
 echo "== Fuzz: build"
@@ -30,4 +43,6 @@ CC=clang CXX=clang++ cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebIn
 cmake --build "$build" -j "$jobs" --target fuzzers >/dev/null
 echo "== Fuzz: run"
 "$top/tests/fuzz/run.sh" "$build" "${IAFS_FUZZ_SECONDS:-60}" || status=1
+[ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
+echo "total: $passed passed, $failed failed"
 exit $status
