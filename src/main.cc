@@ -140,6 +140,7 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
       fuse_loop_cfg_set_idle_threads(config.get(), std::min(10u, options.max_threads));
       rc = fuse_session_loop_mt(session, config.get());
     }
+    fs.stop_notifier();
   }
   image_shutdown();
   return rc == 0 ? 0 : 1;

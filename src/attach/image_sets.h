@@ -103,12 +103,19 @@ class ImageSets {
   // Uploads (uploads.cc). A new upload of the original at `path`; without
   // `truncate` it starts as a copy of the committed original (if any). Open
   // uploads are registered until end_upload().
-  Result<std::unique_ptr<StagedFile>> begin_upload(const ImagePath& path, bool truncate);
+  // `opener`: the process opening it (see truncate_upload).
+  Result<std::unique_ptr<StagedFile>> begin_upload(const ImagePath& path, bool truncate,
+                                                   pid_t opener = 0);
   // Judges the staged bytes of `upload` and commits them (FLUSH). Writes and
   // truncations of it wait meanwhile. kInvalid / kTooBig: nothing stored.
   Result<ApplyOutcome> commit_upload(StagedFile& upload);
   // Unregisters an upload (RELEASE); logs its refusal if its last flush was refused.
   void end_upload(StagedFile& upload);
+  // open(O_TRUNC) of an existing original reaches fs as an open without
+  // O_TRUNC, then a truncation without its file handle, from the same
+  // process: truncates the newest upload of `original` that process `pid`
+  // opened. kPermission when it has none.
+  Status truncate_upload(const ImagePath& original, pid_t pid, off_t size);
   // Sets the mtime that the open uploads of `original` will commit, and the
   // committed original's; false when no upload of it is open.
   bool set_upload_mtime(const ImagePath& original, int64_t mtime_ns);

@@ -40,6 +40,10 @@ class StagedFile {
   // The staged size and mtime, as a stat of the staged file.
   Result<struct stat> stat() const;
 
+  // The process that opened it (uploads), 0 if unknown.
+  pid_t opener() const { return opener_; }
+  void set_opener(pid_t pid) { opener_ = pid; }
+
   // Uploads: the mtime the next commit gives the original (0: the commit's time).
   void set_commit_mtime(int64_t ns) { commit_mtime_ns_ = ns; }
   int64_t commit_mtime() const { return commit_mtime_ns_; }
@@ -55,6 +59,7 @@ class StagedFile {
   const UniqueFd fd_;
   const uint64_t max_bytes_;
   std::atomic<int64_t> commit_mtime_ns_{0};
+  pid_t opener_ = 0;
   mutable std::mutex mutex_;      // held by write, truncate and a flush's judging
   std::optional<Error> refusal_;  // mutex_
 };

@@ -31,11 +31,13 @@ Result<std::vector<uint8_t>> read_snapshot(int fd, uint64_t size) {
 
 }  // namespace
 
-Result<std::unique_ptr<StagedFile>> ImageSets::begin_upload(const ImagePath& path, bool truncate) {
+Result<std::unique_ptr<StagedFile>> ImageSets::begin_upload(const ImagePath& path, bool truncate,
+                                                            pid_t opener) {
   auto fd = staging_.new_upload_file();
   if (!fd) return fd.error();
   auto upload = std::make_unique<StagedFile>(StagedFile::Kind::kUpload, path, std::move(fd).value(),
                                              max_bytes_of(path));
+  upload->set_opener(opener);
   if (!truncate) {
     auto current = find_original(path);
     if (current) {
@@ -91,6 +93,20 @@ void ImageSets::end_upload(StagedFile& upload) {
   if (auto refusal = upload.refusal()) {
     log_warning("write " + path_string(upload.path()) + ": refused: " + refusal->message);
   }
+}
+
+Status ImageSets::truncate_upload(const ImagePath& original, pid_t pid, off_t size) {
+  StagedFile* newest = nullptr;
+  {
+    std::lock_guard lock(uploads_mutex_);
+    auto [begin, end] = uploads_.equal_range(original.set);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second->path() == original && it->second->opener() == pid) newest = it->second;
+    }
+    // Under the registry's lock: end_upload() cannot free it meanwhile.
+    if (newest != nullptr) return newest->truncate(size);
+  }
+  return make_error(ErrorCode::kPermission, "only an open upload or scratch file can be resized");
 }
 
 bool ImageSets::set_upload_mtime(const ImagePath& original, int64_t mtime_ns) {

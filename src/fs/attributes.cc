@@ -17,11 +17,13 @@ timespec mtime_to_set(const struct stat* attr, int to_set) {
   return attr->st_mtim;
 }
 
-Status set_size(OpenFile* file, off_t size) {
-  if (file == nullptr || !file->staged) {
-    return make_error(ErrorCode::kPermission, "only an open upload or scratch file can be resized");
+Status set_size(Filesystem& fs, const Node& node, OpenFile* file, off_t size, pid_t pid) {
+  if (file != nullptr && file->staged) return file->staged->truncate(size);
+  // open(O_TRUNC) truncates without the file handle it just opened.
+  if (file == nullptr && node.path.kind == NodeKind::kOriginal) {
+    return fs.sets().truncate_upload(node.path, pid, size);
   }
-  return file->staged->truncate(size);
+  return make_error(ErrorCode::kPermission, "only an open upload or scratch file can be resized");
 }
 
 Status set_mtime(Filesystem& fs, const Node& node, OpenFile* file, int64_t mtime_ns) {
@@ -70,7 +72,9 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat* attr, int to_set
   if (!node) return;
   OpenFile* file = node->path.is_directory() ? nullptr : open_file_of(fi);
   Status changed = Status::Ok();
-  if (to_set & FUSE_SET_ATTR_SIZE) changed = set_size(file, attr->st_size);
+  if (to_set & FUSE_SET_ATTR_SIZE) {
+    changed = set_size(fs, *node, file, attr->st_size, fuse_req_ctx(req)->pid);
+  }
   if (changed && (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))) {
     changed = set_mtime(fs, *node, file, to_ns(mtime_to_set(attr, to_set)));
   }

@@ -43,4 +43,8 @@ int errno_of(const Error& error) {
 
 void reply_error(fuse_req_t req, const Error& error) { fuse_reply_err(req, errno_of(error)); }
 
+void reply_status(fuse_req_t req, const Status& status) {
+  fuse_reply_err(req, status ? 0 : errno_of(status.error()));
+}
+
 }  // namespace iafs

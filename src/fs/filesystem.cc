@@ -61,7 +61,10 @@ Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) 
     return st;
   }
   st.st_nlink = 1;
-  if (open != nullptr && open->staged) {
+  // A version's node shows that version, even to an upload opened on it: its
+  // size and pages are the readers' (DESIGN §5b). Other nodes being written
+  // show the staged bytes.
+  if (open != nullptr && open->staged && !node.version) {
     auto staged = open->staged->stat();
     if (!staged) return staged.error();
     fill_regular(st, 0644, staged->st_size, staged->st_mtim);
@@ -100,14 +103,23 @@ Result<fuse_entry_param> Filesystem::entry_for(const ImagePath& path,
   } else if (scratch) {
     nodeid = inodes_.ref_scratch(path, scratch->id);
   } else if (version) {
-    nodeid = inodes_.ref_version(path, *version);
+    // A version is pinned from its node's first lookup to its FORGET: the
+    // kernel may open it (or, with no OPEN, read it) as long as it knows it.
+    bool created = false;
+    nodeid = inodes_.ref_version(path, *version, &created);
+    if (created) {
+      if (Status pinned = sets_->pin(*version); !pinned) {
+        forget(nodeid, 1);
+        return pinned.error();
+      }
+    }
   } else {
     return make_error(ErrorCode::kNotFound, "no such file");
   }
   std::optional<Node> node = inodes_.get(nodeid);
   auto st = node ? stat_of(*node) : Result<struct stat>(make_error(ErrorCode::kNotFound, ""));
   if (!st) {
-    inodes_.forget(nodeid, 1);
+    forget(nodeid, 1);
     return st.error();
   }
   fuse_entry_param e{};
@@ -117,6 +129,17 @@ Result<fuse_entry_param> Filesystem::entry_for(const ImagePath& path,
   e.attr_timeout = timeouts_.attr;
   e.entry_timeout = timeouts_.entry;
   return e;
+}
+
+void Filesystem::forget(fuse_ino_t nodeid, uint64_t count) {
+  std::optional<Node> gone = inodes_.forget(nodeid, count);
+  if (gone && gone->version) sets_->unpin(*gone->version);
+}
+
+void Filesystem::retarget(const ImagePath& from, const ImagePath& to) {
+  for (fuse_ino_t nodeid : inodes_.find_files(from)) {
+    if (auto before = inodes_.retarget_file(nodeid, to)) sets_->unpin(*before);
+  }
 }
 
 void Filesystem::add_entry(Invalidations& out, const ImagePath& dir, const std::string& name,
@@ -149,21 +172,35 @@ void Filesystem::add_commit(Invalidations& out, const ImagePath& path,
   add_thumbnails(out, set_dir, commit->dropped_thumbnails);
 }
 
-void Filesystem::send_before_reply(const Invalidations& changes) {
-  if (session_ == nullptr) return;
-  for (fuse_ino_t nodeid : changes.inodes) {
-    fuse_lowlevel_notify_inval_inode(session_, nodeid, 0, 0);
-  }
-  for (const auto& [parent, name] : changes.entries) {
-    fuse_lowlevel_notify_inval_entry(session_, parent, name.c_str(), name.size());
+namespace {
+
+void send_entries(fuse_session* session,
+                  const std::vector<std::pair<fuse_ino_t, std::string>>& entries) {
+  for (const auto& [parent, name] : entries) {
+    fuse_lowlevel_notify_inval_entry(session, parent, name.c_str(), name.size());
   }
 }
 
-void Filesystem::send_after_reply(const Invalidations& changes) {
-  if (session_ == nullptr) return;
-  for (const auto& [parent, name] : changes.entries_after) {
-    fuse_lowlevel_notify_inval_entry(session_, parent, name.c_str(), name.size());
+}  // namespace
+
+void Filesystem::reply_after(Invalidations changes, std::function<void()> reply) {
+  if (session_ == nullptr || (changes.inodes.empty() && changes.entries.empty())) {
+    reply();
+    reply = nullptr;
+    if (session_ == nullptr || changes.entries_after.empty()) return;
+  } else {
+    reply = [this, reply = std::move(reply), before = changes] {
+      for (fuse_ino_t nodeid : before.inodes) {
+        fuse_lowlevel_notify_inval_inode(session_, nodeid, 0, 0);
+      }
+      send_entries(session_, before.entries);
+      reply();
+    };
   }
+  notifier_.submit([this, reply = std::move(reply), changes = std::move(changes)] {
+    if (reply) reply();
+    send_entries(session_, changes.entries_after);
+  });
 }
 
 void Filesystem::log_refusal(const std::string& op, const ImagePath& path, const Error& error) {

@@ -6,6 +6,7 @@
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "attach/image_sets.h"
 #include "fs/inode_table.h"
+#include "fs/notifier.h"
 #include "imageattachfs/result.h"
 
 namespace iafs {
@@ -23,6 +25,7 @@ struct OpenFile {
   ImagePath path;
   std::optional<FileVersion> version;  // reading a version
   std::unique_ptr<StagedFile> staged;  // an upload or a scratch file
+  bool pinned = false;                 // this open pinned `version` (its node names none)
 };
 
 // A directory handle (fi->fh of opendir): the listing position (DESIGN §5a).
@@ -67,7 +70,11 @@ class Filesystem {
   static const fuse_lowlevel_ops& operations();
 
   void set_session(fuse_session* session) { session_ = session; }
-  void set_sets(ImageSets* sets) { sets_ = sets; }
+  // Also starts the notifier thread: call after daemonizing.
+  void set_sets(ImageSets* sets) {
+    sets_ = sets;
+    notifier_.start();
+  }
 
   ImageSets& sets() { return *sets_; }
   const std::string& store_dir() const { return store_dir_; }
@@ -88,7 +95,13 @@ class Filesystem {
   // pending original), or of the staged bytes of `open`. kNotFound when gone.
   Result<struct stat> stat_of(const Node& node, const OpenFile* open = nullptr);
 
-  // Fills an entry for a directory listing or lookup, taking one lookup ref.
+  // Drops `count` lookups of a node; a version whose node goes is unpinned.
+  void forget(fuse_ino_t nodeid, uint64_t count);
+  // After a rename: the file nodes at `from` now name `to`.
+  void retarget(const ImagePath& from, const ImagePath& to);
+
+  // Fills an entry for a directory listing or lookup, taking one lookup ref
+  // (a new node of a version pins it; kNotFound if it is gone already).
   Result<fuse_entry_param> entry_for(const ImagePath& path, const std::optional<FileVersion>& v,
                                      const std::optional<ScratchFile>& scratch);
 
@@ -106,9 +119,13 @@ class Filesystem {
   // holds the set directory: `dir_locked`), and its dropped thumbnails.
   void add_commit(Invalidations& out, const ImagePath& path, const Result<ApplyOutcome>& commit,
                   bool dir_locked);
-  // Sends the invalidations that go before a reply / after it.
-  void send_before_reply(const Invalidations& changes);
-  void send_after_reply(const Invalidations& changes);
+  // Sends `changes` and replies with `reply` (which calls fuse_reply_*), in
+  // DESIGN §5b's order, on the notifier thread: the worker never waits on
+  // the kernel. With nothing to invalidate first, replies at once.
+  void reply_after(Invalidations changes, std::function<void()> reply);
+  // Sends what is queued; later replies are sent inline. Call before the
+  // session goes away.
+  void stop_notifier() { notifier_.stop(); }
 
   // Logs a refusal: one line naming the path and the reason.
   void log_refusal(const std::string& op, const ImagePath& path, const Error& error);
@@ -124,12 +141,15 @@ class Filesystem {
   gid_t gid_;
   timespec mount_time_;
   FsTimeouts timeouts_;
+  Notifier notifier_;
 };
 
 // The errno of an Error: the one place errno values are born.
 int errno_of(const Error& error);
 // Replies to `req` with the errno of `error`.
 void reply_error(fuse_req_t req, const Error& error);
+// Replies 0, or the errno of the status' error.
+void reply_status(fuse_req_t req, const Status& status);
 
 // The filesystem of a request.
 inline Filesystem& fs_of(fuse_req_t req) {

@@ -25,14 +25,16 @@ std::optional<Node> InodeTable::get(fuse_ino_t nodeid) {
   return it->second;
 }
 
-fuse_ino_t InodeTable::add(Node node, const std::optional<NodeKey>& key) {
+fuse_ino_t InodeTable::add(Node node, const std::optional<NodeKey>& key, bool* created) {
   std::lock_guard lock(mutex_);
+  if (created != nullptr) *created = false;
   if (key) {
     if (auto it = by_key_.find(*key); it != by_key_.end()) {
       ++nodes_[it->second].lookups;
       return it->second;
     }
   }
+  if (created != nullptr) *created = true;
   node.nodeid = next_++;
   node.lookups = 1;
   if (!node.path.is_directory()) files_.emplace(node.path, node.nodeid);
@@ -51,11 +53,12 @@ fuse_ino_t InodeTable::ref_directory(const ImagePath& path) {
   return add(std::move(node), directory_key(path));
 }
 
-fuse_ino_t InodeTable::ref_version(const ImagePath& path, const FileVersion& version) {
+fuse_ino_t InodeTable::ref_version(const ImagePath& path, const FileVersion& version,
+                                   bool* created) {
   Node node;
   node.path = path;
   node.version = version;
-  return add(std::move(node), NodeKey{path, NodeKey::Of::kVersion, version.revision});
+  return add(std::move(node), NodeKey{path, NodeKey::Of::kVersion, version.revision}, created);
 }
 
 fuse_ino_t InodeTable::ref_scratch(const ImagePath& path, uint64_t scratch_id) {
@@ -132,23 +135,25 @@ void InodeTable::detach_directory(const ImagePath& path) {
   }
 }
 
-void InodeTable::retarget_file(fuse_ino_t nodeid, const ImagePath& path) {
+std::optional<FileVersion> InodeTable::retarget_file(fuse_ino_t nodeid, const ImagePath& path) {
   std::lock_guard lock(mutex_);
   auto it = nodes_.find(nodeid);
-  if (it == nodes_.end()) return;
+  if (it == nodes_.end()) return std::nullopt;
   unindex_file(nodeid, it->second.path);
   files_.emplace(path, nodeid);
   it->second.path = path;
+  std::optional<FileVersion> before = std::move(it->second.version);
   it->second.version.reset();
   unkey(nodeid);
   if (path.kind != NodeKind::kStaging) {
     it->second.scratch_id = 0;
-    return;
+    return before;
   }
   // A scratch file renamed to another scratch name is the same file.
   NodeKey key{path, NodeKey::Of::kScratch, it->second.scratch_id};
   by_key_[key] = nodeid;
   keys_[nodeid] = key;
+  return before;
 }
 
 void InodeTable::move_set_nodes(const ImageSetKey& from, const ImageSetKey& to) {

@@ -47,7 +47,9 @@ class InodeTable {
   // The nodeid for a directory path / a file version / a scratch file / an
   // original being created (no version yet), adding one lookup.
   fuse_ino_t ref_directory(const ImagePath& path);
-  fuse_ino_t ref_version(const ImagePath& path, const FileVersion& version);
+  // `created` (if given) says whether the node is new.
+  fuse_ino_t ref_version(const ImagePath& path, const FileVersion& version,
+                         bool* created = nullptr);
   fuse_ino_t ref_scratch(const ImagePath& path, uint64_t scratch_id);
   fuse_ino_t ref_pending(const ImagePath& path);
 
@@ -64,15 +66,15 @@ class InodeTable {
   void detach_directory(const ImagePath& path);
   // After a scratch file is renamed or committed: its node now names `path`:
   // the same scratch file under a new name, or (an original) whatever is
-  // stored there now.
-  void retarget_file(fuse_ino_t nodeid, const ImagePath& path);
+  // stored there now. Returns the version the node named before, if any.
+  std::optional<FileVersion> retarget_file(fuse_ino_t nodeid, const ImagePath& path);
   // After mv -T of a set directory: the moved nodes (the set directory and
   // everything under it) now name the same places in `to`; the old target's
   // nodes are detached.
   void move_set_nodes(const ImageSetKey& from, const ImageSetKey& to);
 
  private:
-  fuse_ino_t add(Node node, const std::optional<NodeKey>& key);
+  fuse_ino_t add(Node node, const std::optional<NodeKey>& key, bool* created = nullptr);
   void unkey(fuse_ino_t nodeid);
   void unindex_file(fuse_ino_t nodeid, const ImagePath& path);
 

@@ -35,9 +35,15 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   const ImagePath& path = child->path;
   switch (path.kind) {
     case NodeKind::kOriginal: {
-      auto version = fs.sets().find_original(path);
-      if (!version) return reply_error(req, version.error());
-      return reply_entry(req, fs.entry_for(path, *version, std::nullopt));
+      // A version replaced between finding and pinning it: find the new one.
+      Result<fuse_entry_param> entry = make_error(ErrorCode::kNotFound, "no such original");
+      for (int attempt = 0; attempt < 8; ++attempt) {
+        auto version = fs.sets().find_original(path);
+        if (!version) return reply_error(req, version.error());
+        entry = fs.entry_for(path, *version, std::nullopt);
+        if (entry || entry.error().code != ErrorCode::kNotFound) break;
+      }
+      return reply_entry(req, std::move(entry));
     }
     case NodeKind::kThumbnail:
       return lookup_thumbnail(req, fs, path);
@@ -52,12 +58,12 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
 }
 
 void op_forget(fuse_req_t req, fuse_ino_t nodeid, uint64_t nlookup) {
-  fs_of(req).inodes().forget(nodeid, nlookup);
+  fs_of(req).forget(nodeid, nlookup);
   fuse_reply_none(req);
 }
 
 void op_forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
-  for (size_t i = 0; i < count; ++i) fs_of(req).inodes().forget(forgets[i].ino, forgets[i].nlookup);
+  for (size_t i = 0; i < count; ++i) fs_of(req).forget(forgets[i].ino, forgets[i].nlookup);
   fuse_reply_none(req);
 }
 

@@ -17,10 +17,10 @@ void renamed_nodes(Filesystem& fs, const ImagePath& from, const ImagePath& to,
       // The kernel now shows the scratch file's inode under the original's
       // name: that node resolves to the committed original, and the name is
       // looked up again once the kernel lets go of the directory.
-      for (fuse_ino_t nodeid : fs.inodes().find_files(from)) fs.inodes().retarget_file(nodeid, to);
+      fs.retarget(from, to);
       return;
     case RenameOutcome::Kind::kScratchRenamed:
-      for (fuse_ino_t nodeid : fs.inodes().find_files(from)) fs.inodes().retarget_file(nodeid, to);
+      fs.retarget(from, to);
       return;
     case RenameOutcome::Kind::kSetMoved:
       fs.inodes().move_set_nodes(from.set, to.set);
@@ -48,9 +48,7 @@ void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
   } else if (path.kind == NodeKind::kStaging) {
     removed = fs.sets().remove_scratch(path);
   }
-  fs.send_before_reply(changes);
-  if (!removed) return reply_error(req, removed.error());
-  fuse_reply_err(req, 0);
+  fs.reply_after(std::move(changes), [req, removed] { reply_status(req, removed); });
 }
 
 void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
@@ -81,13 +79,8 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
              renamed.error().code != ErrorCode::kExists) {
     fs.log_refusal(std::string("rename to ") + newname + " of", *from, renamed.error());
   }
-  fs.send_before_reply(changes);
-  if (renamed) {
-    fuse_reply_err(req, 0);
-  } else {
-    reply_error(req, renamed.error());
-  }
-  fs.send_after_reply(changes);
+  Status status = status_of(renamed);
+  fs.reply_after(std::move(changes), [req, status] { reply_status(req, status); });
 }
 
 void op_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {

@@ -15,16 +15,16 @@ bool wants_write(int flags) { return (flags & O_ACCMODE) != O_RDONLY; }
 // Opens the version a node names, or for a node with no version (a created or
 // renamed-onto original), the one stored at its path now.
 Result<std::unique_ptr<OpenFile>> open_version(Filesystem& fs, const Node& node) {
-  std::optional<FileVersion> version = node.version;
-  if (!version) {
-    auto current = fs.sets().find_original(node.path);
-    if (!current) return current.error();
-    version = *current;
-  }
-  if (Status s = fs.sets().pin(*version); !s) return s.error();
   auto file = std::make_unique<OpenFile>();
   file->path = node.path;
-  file->version = version;
+  file->version = node.version;  // pinned by its node
+  if (!file->version) {
+    auto current = fs.sets().find_original(node.path);
+    if (!current) return current.error();
+    if (Status s = fs.sets().pin(*current); !s) return s.error();
+    file->version = *current;
+    file->pinned = true;
+  }
   return file;
 }
 
@@ -39,7 +39,8 @@ Result<std::unique_ptr<OpenFile>> open_staged(const ImagePath& path,
 
 }  // namespace
 
-Result<std::unique_ptr<OpenFile>> open_node(Filesystem& fs, const Node& node, int flags) {
+Result<std::unique_ptr<OpenFile>> open_node(Filesystem& fs, const Node& node, int flags,
+                                            pid_t opener) {
   switch (node.path.kind) {
     case NodeKind::kStaging:
       return open_staged(node.path, fs.sets().open_scratch(node.path, node.scratch_id, flags));
@@ -50,7 +51,8 @@ Result<std::unique_ptr<OpenFile>> open_node(Filesystem& fs, const Node& node, in
       return open_version(fs, node);
     case NodeKind::kOriginal:
       if (wants_write(flags)) {
-        return open_staged(node.path, fs.sets().begin_upload(node.path, (flags & O_TRUNC) != 0));
+        return open_staged(node.path,
+                           fs.sets().begin_upload(node.path, (flags & O_TRUNC) != 0, opener));
       }
       return open_version(fs, node);
     default:
@@ -62,7 +64,7 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
-  auto file = open_node(fs, *node, fi->flags);
+  auto file = open_node(fs, *node, fi->flags, fuse_req_ctx(req)->pid);
   if (!file) {
     if (file.error().code == ErrorCode::kPermission) {
       fs.log_refusal("open for writing", node->path, file.error());
@@ -71,6 +73,9 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   }
   fi->keep_cache = (*file)->version.has_value();  // immutable
   fi->noflush = !wants_write(fi->flags);
+  // An upload's writes go straight to its staged bytes, never into the page
+  // cache of the inode that readers of the committed version share.
+  fi->direct_io = (*file)->staged && (*file)->staged->kind() == StagedFile::Kind::kUpload;
   fi->fh = reinterpret_cast<uint64_t>(file->release());
   if (fuse_reply_open(req, fi) == -ENOENT) {
     // The opener was interrupted: nothing will release this file.
@@ -111,7 +116,7 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
 
 void release_file(Filesystem& fs, OpenFile* released) {
   std::unique_ptr<OpenFile> file(released);
-  if (file->version) fs.sets().unpin(*file->version);
+  if (file->pinned) fs.sets().unpin(*file->version);
   if (file->staged && file->staged->kind() == StagedFile::Kind::kUpload) {
     fs.sets().end_upload(*file->staged);
   }

@@ -7,7 +7,10 @@ void op_init(void*, fuse_conn_info* conn) {
   // Large reads and writes; the kernel caches immutable files (keep_cache).
   conn->max_write = 1024 * 1024;
   conn->max_read = 1024 * 1024;  // equal to the max_read mount option (main.cc)
-  if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  // No atomic O_TRUNC: with it the kernel empties the inode that readers of
+  // the committed version share. Without it, O_TRUNC arrives as a SETATTR of
+  // the upload's file handle, which truncates the staged bytes only.
+  conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
   if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
   if (conn->capable & FUSE_CAP_READDIRPLUS_AUTO) conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
   if (conn->capable & FUSE_CAP_SPLICE_WRITE) conn->want |= FUSE_CAP_SPLICE_WRITE;

@@ -26,7 +26,9 @@ void op_flush(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
 void op_release(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
 // Opens what `node` names with open(2) `flags`: a pinned version, an upload
 // of an original, or a scratch file.
-Result<std::unique_ptr<OpenFile>> open_node(Filesystem& fs, const Node& node, int flags);
+// `opener`: the pid of the request.
+Result<std::unique_ptr<OpenFile>> open_node(Filesystem& fs, const Node& node, int flags,
+                                            pid_t opener);
 // Frees an open file (RELEASE, or an open whose reply the kernel refused).
 void release_file(Filesystem& fs, OpenFile* file);
 void op_fsync(fuse_req_t req, fuse_ino_t nodeid, int datasync, fuse_file_info* fi);

@@ -40,7 +40,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, fuse
   auto node = fs.inodes().get(nodeid);
   auto st = fs.stat_of(*node, file->get());
   if (!st) {
-    fs.inodes().forget(nodeid, 1);
+    fs.forget(nodeid, 1);
     return reply_error(req, st.error());
   }
   fuse_entry_param e{};
@@ -75,9 +75,8 @@ void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   auto committed = fs.sets().commit_upload(*file.staged);
   Invalidations changes;
   fs.add_commit(changes, file.path, committed, false);
-  fs.send_before_reply(changes);
-  if (!committed) return reply_error(req, committed.error());
-  fuse_reply_err(req, 0);
+  Status status = status_of(committed);
+  fs.reply_after(std::move(changes), [req, status] { reply_status(req, status); });
 }
 
 }  // namespace iafs
