@@ -25,6 +25,7 @@ enum class ErrorCode {
   kNotDirectory,  // ENOTDIR
   kRange,         // ERANGE: a buffer too small (xattr values)
   kBusy,          // EBUSY: store locked by another daemon
+  kStale,         // ESTALE: look the name up again (fs/writer_nodes.h)
 };
 
 struct Error {

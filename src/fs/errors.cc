@@ -37,6 +37,8 @@ int errno_of(const Error& error) {
       return ERANGE;
     case ErrorCode::kBusy:
       return EBUSY;
+    case ErrorCode::kStale:
+      return ESTALE;
   }
   return EIO;
 }

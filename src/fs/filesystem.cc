@@ -131,6 +131,29 @@ Result<fuse_entry_param> Filesystem::entry_for(const ImagePath& path,
   return e;
 }
 
+std::optional<fuse_entry_param> Filesystem::writer_entry(pid_t pid, const ImagePath& path) {
+  std::optional<fuse_ino_t> nodeid;
+  if (!writers_.wanted(pid, path, &nodeid)) return std::nullopt;
+  if (!nodeid || !inodes_.ref_existing(*nodeid)) {
+    nodeid = inodes_.ref_pending(path);
+    writers_.made(pid, path, *nodeid);
+  }
+  std::optional<Node> node = inodes_.get(*nodeid);
+  auto st = node ? stat_of(*node) : Result<struct stat>(make_error(ErrorCode::kNotFound, ""));
+  if (!st) {
+    forget(*nodeid, 1);
+    return std::nullopt;
+  }
+  fuse_entry_param e{};
+  e.ino = *nodeid;
+  e.generation = 1;
+  e.attr = *st;
+  // Others' next walk asks again, and finds the committed version.
+  e.attr_timeout = 0;
+  e.entry_timeout = 0;
+  return e;
+}
+
 void Filesystem::forget(fuse_ino_t nodeid, uint64_t count) {
   std::optional<Node> gone = inodes_.forget(nodeid, count);
   if (gone && gone->version) sets_->unpin(*gone->version);

@@ -16,6 +16,7 @@
 #include "attach/image_sets.h"
 #include "fs/inode_table.h"
 #include "fs/notifier.h"
+#include "fs/writer_nodes.h"
 #include "imageattachfs/result.h"
 
 namespace iafs {
@@ -79,6 +80,7 @@ class Filesystem {
   ImageSets& sets() { return *sets_; }
   const std::string& store_dir() const { return store_dir_; }
   InodeTable& inodes() { return inodes_; }
+  WriterNodes& writers() { return writers_; }
 
   // The node of a request's nodeid; replies ENOENT and returns nullopt if unknown.
   std::optional<Node> node_or_reply(fuse_req_t req, fuse_ino_t nodeid);
@@ -99,6 +101,10 @@ class Filesystem {
   void forget(fuse_ino_t nodeid, uint64_t count);
   // After a rename: the file nodes at `from` now name `to`.
   void retarget(const ImagePath& from, const ImagePath& to);
+
+  // The entry of the writer node of `path` for thread `pid`, if one is
+  // wanted (fs/writer_nodes.h), taking one lookup ref.
+  std::optional<fuse_entry_param> writer_entry(pid_t pid, const ImagePath& path);
 
   // Fills an entry for a directory listing or lookup, taking one lookup ref
   // (a new node of a version pins it; kNotFound if it is gone already).
@@ -136,6 +142,7 @@ class Filesystem {
   std::string store_dir_;
   ImageSets* sets_ = nullptr;
   InodeTable inodes_;
+  WriterNodes writers_;
   fuse_session* session_ = nullptr;
   uid_t uid_;
   gid_t gid_;

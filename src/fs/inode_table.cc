@@ -74,6 +74,14 @@ fuse_ino_t InodeTable::ref_pending(const ImagePath& path) {
   return add(std::move(node), std::nullopt);
 }
 
+bool InodeTable::ref_existing(fuse_ino_t nodeid) {
+  std::lock_guard lock(mutex_);
+  auto it = nodes_.find(nodeid);
+  if (it == nodes_.end()) return false;
+  ++it->second.lookups;
+  return true;
+}
+
 std::optional<Node> InodeTable::forget(fuse_ino_t nodeid, uint64_t count) {
   if (nodeid == FUSE_ROOT_ID) return std::nullopt;
   std::lock_guard lock(mutex_);

@@ -53,6 +53,9 @@ class InodeTable {
   fuse_ino_t ref_scratch(const ImagePath& path, uint64_t scratch_id);
   fuse_ino_t ref_pending(const ImagePath& path);
 
+  // Adds one lookup to a node the table holds; false if it is gone.
+  bool ref_existing(fuse_ino_t nodeid);
+
   // Drops `count` lookups; the node goes at zero, and is returned then.
   std::optional<Node> forget(fuse_ino_t nodeid, uint64_t count);
 

@@ -35,6 +35,9 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   const ImagePath& path = child->path;
   switch (path.kind) {
     case NodeKind::kOriginal: {
+      if (auto writer = fs.writer_entry(fuse_req_ctx(req)->pid, path)) {
+        return (void)fuse_reply_entry(req, &*writer);
+      }
       // A version replaced between finding and pinning it: find the new one.
       Result<fuse_entry_param> entry = make_error(ErrorCode::kNotFound, "no such original");
       for (int attempt = 0; attempt < 8; ++attempt) {

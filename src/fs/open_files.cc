@@ -64,7 +64,13 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
-  auto file = open_node(fs, *node, fi->flags, fuse_req_ctx(req)->pid);
+  pid_t pid = fuse_req_ctx(req)->pid;
+  if (node->path.kind == NodeKind::kOriginal && node->version && wants_write(fi->flags) &&
+      fs.writers().send_back(pid, node->path)) {
+    return reply_error(req, make_error(ErrorCode::kStale, "an upload gets a node of its own"));
+  }
+  auto file = open_node(fs, *node, fi->flags, pid);
+  if (file && (*file)->staged) fs.writers().opened(pid, node->path);
   if (!file) {
     if (file.error().code == ErrorCode::kPermission) {
       fs.log_refusal("open for writing", node->path, file.error());

@@ -128,6 +128,7 @@ Test(errors, each_error_code_has_its_errno) {
       {ErrorCode::kNotDirectory, ENOTDIR},
       {ErrorCode::kRange, ERANGE},
       {ErrorCode::kBusy, EBUSY},
+      {ErrorCode::kStale, ESTALE},
   };
   for (const auto& e : expected) {
     cr_expect_eq(errno_of(make_error(e.code, "")), e.errno_value, "code %d",
