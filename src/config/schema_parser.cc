@@ -112,8 +112,7 @@ Result<std::vector<ImageFormat>> parse_formats(std::string_view key, std::string
     std::optional<ImageFormat> format = format_from_extension(item);
     if (!format) {
       return bad_value(key, value,
-                       "unknown format " + quoted(item) +
-                           ": expected jpg, jpeg, png, webp, gif, avif, heic or heif");
+                       "unknown format " + quoted(item) + ": expected " + original_extension_list());
     }
     if (std::find(formats.begin(), formats.end(), *format) == formats.end()) {
       formats.push_back(*format);

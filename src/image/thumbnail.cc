@@ -6,7 +6,8 @@
 #include <vips/vips8>
 
 #include "image/image.h"
-#include "image/vips_util.h"
+#include "image/vips_errors.h"
+#include "image/webp_metadata.h"
 
 namespace iafs {
 namespace {
@@ -26,7 +27,7 @@ VImage shrink(std::span<const uint8_t> original, Dimensions size) {
   if (vips_thumbnail_buffer(const_cast<uint8_t*>(original.data()), original.size(), &out,
                             int(size.width), "height", int(size.height), "size", VIPS_SIZE_FORCE,
                             nullptr) != 0) {
-    throw vips::VError(image_detail::take_vips_error("thumbnail failed"));
+    throw vips::VError("thumbnail failed");
   }
   return VImage(out);  // steals the reference
 }
@@ -132,16 +133,22 @@ std::optional<Dimensions> thumbnail_dimensions(uint32_t width, uint32_t height,
 Result<EncodedImage> make_thumbnail(std::span<const uint8_t> original, Dimensions size,
                                     ImageFormat format, int quality) {
   if (!is_thumbnail_format(format)) {
-    return make_error(ErrorCode::kIo, std::string(image_detail::format_name(format)) +
-                                          " is not a thumbnail format");
+    return make_error(ErrorCode::kIo,
+                      std::string(display_name(format)) + " is not a thumbnail format");
   }
   try {
     VImage image = to_srgb8(shrink(original, size));
     if (format == ImageFormat::kJpeg) image = flatten_onto_white(image);
     image = without_metadata(image);
     return finish(encode(image, format, std::clamp(quality, 1, 100)), format, size);
-  } catch (const vips::VError& e) {
-    return make_error(ErrorCode::kIo, "cannot make thumbnail: " + image_detail::one_line(e.what()));
+  } catch (const vips::VError&) {
+    // e.what() may hold other threads' libvips errors: not for the message.
+    image_detail::discard_vips_errors();
+    return make_error(ErrorCode::kIo, "cannot make a " + std::to_string(size.width) + "x" +
+                                          std::to_string(size.height) + " " +
+                                          std::string(display_name(format)) +
+                                          " thumbnail: libvips could not decode, convert or "
+                                          "encode the original");
   }
 }
 

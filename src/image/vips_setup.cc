@@ -1,11 +1,12 @@
-// Starting and stopping libvips, and the helpers shared by probe and thumbnail.
+// Starting and stopping libvips.
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vips/vips8>
 
 #include "image/image.h"
-#include "image/vips_util.h"
+#include "image/loaders.h"
+#include "image/vips_errors.h"
 #include "log/log.h"
 
 namespace iafs {
@@ -30,54 +31,6 @@ void route_vips_log(const gchar* domain, GLogLevelFlags level, const gchar* mess
 
 }  // namespace
 
-namespace image_detail {
-
-std::string one_line(std::string message) {
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-    message.pop_back();
-  }
-  for (size_t i = 0; (i = message.find('\n', i)) != std::string::npos;) {
-    message.replace(i, 1, "; ");
-  }
-  return message;
-}
-
-std::string take_vips_error(const char* fallback) {
-  // vips_error_buffer_copy() copies and clears under libvips' lock.
-  char* text = vips_error_buffer_copy();
-  std::string message = one_line(text ? text : "");
-  g_free(text);
-  return message.empty() ? std::string(fallback) : message;
-}
-
-std::optional<ImageFormat> format_of_loader(const char* loader_class) {
-  std::string_view name(loader_class ? loader_class : "");
-  for (const auto& loader : kAllowedLoaders) {
-    if (name.starts_with(loader.class_name)) return loader.format;
-  }
-  return std::nullopt;
-}
-
-const char* format_name(ImageFormat format) {
-  switch (format) {
-    case ImageFormat::kJpeg:
-      return "JPEG";
-    case ImageFormat::kPng:
-      return "PNG";
-    case ImageFormat::kWebp:
-      return "WebP";
-    case ImageFormat::kGif:
-      return "GIF";
-    case ImageFormat::kAvif:
-      return "AVIF";
-    case ImageFormat::kHeif:
-      return "HEIC";
-  }
-  return "unknown";
-}
-
-}  // namespace image_detail
-
 // Idempotent: a second call returns Ok without touching libvips. Concurrency
 // is set to 1 for the whole process (vips_concurrency_set is process-wide
 // anyway): parallelism comes from the resize pool, one image per thread.
@@ -89,8 +42,8 @@ Status image_init(const char* argv0) {
       static_cast<GLogLevelFlags>(G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION),
       route_vips_log, nullptr);
   if (VIPS_INIT(argv0 ? argv0 : "imageattachfs") != 0) {
-    return make_error(ErrorCode::kIo,
-                      "cannot start libvips: " + image_detail::take_vips_error("vips_init failed"));
+    image_detail::discard_vips_errors();
+    return make_error(ErrorCode::kIo, "cannot start libvips (vips_init failed)");
   }
   vips_cache_set_max(0);
   vips_concurrency_set(1);

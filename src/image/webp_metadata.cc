@@ -3,9 +3,9 @@
 // libvips 8.14.1's webpsave writes an EXIF chunk even with strip=true (a
 // fresh one: orientation, resolution, dimensions), so "all metadata stripped"
 // needs this pass over the RIFF container.
-#include <cstring>
+#include "image/webp_metadata.h"
 
-#include "image/vips_util.h"
+#include <cstring>
 
 namespace iafs::image_detail {
 namespace {

@@ -135,7 +135,7 @@ Result<ThumbnailSpec> parse_thumbnail_name(std::string_view name) {
   }
   std::optional<ImageFormat> format = format_from_extension(ext);
   if (!format || !is_thumbnail_format(*format) || canonical_extension(*format) != ext) {
-    return not_found(name, "a thumbnail extension is jpg, png, webp, gif or avif");
+    return not_found(name, "a thumbnail extension is " + thumbnail_extension_list());
   }
   spec.size = static_cast<uint32_t>(*size);
   spec.format = *format;
