@@ -159,9 +159,12 @@ void Filesystem::forget(fuse_ino_t nodeid, uint64_t count) {
   if (gone && gone->version) sets_->unpin(*gone->version);
 }
 
-void Filesystem::retarget(const ImagePath& from, const ImagePath& to) {
+void Filesystem::retarget(const ImagePath& from, const ImagePath& to,
+                          const std::optional<FileVersion>& version) {
   for (fuse_ino_t nodeid : inodes_.find_files(from)) {
-    if (auto before = inodes_.retarget_file(nodeid, to)) sets_->unpin(*before);
+    std::optional<FileVersion> pinned = version;
+    if (pinned && !sets_->pin(*pinned)) pinned.reset();  // replaced already: resolve by path
+    if (auto before = inodes_.retarget_file(nodeid, to, pinned)) sets_->unpin(*before);
   }
 }
 

@@ -99,8 +99,10 @@ class Filesystem {
 
   // Drops `count` lookups of a node; a version whose node goes is unpinned.
   void forget(fuse_ino_t nodeid, uint64_t count);
-  // After a rename: the file nodes at `from` now name `to`.
-  void retarget(const ImagePath& from, const ImagePath& to);
+  // After a rename: the file nodes at `from` now name `to` (and `version`,
+  // pinned, when the rename committed one).
+  void retarget(const ImagePath& from, const ImagePath& to,
+                const std::optional<FileVersion>& version = {});
 
   // The entry of the writer node of `path` for thread `pid`, if one is
   // wanted (fs/writer_nodes.h), taking one lookup ref.

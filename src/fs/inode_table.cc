@@ -143,7 +143,8 @@ void InodeTable::detach_directory(const ImagePath& path) {
   }
 }
 
-std::optional<FileVersion> InodeTable::retarget_file(fuse_ino_t nodeid, const ImagePath& path) {
+std::optional<FileVersion> InodeTable::retarget_file(fuse_ino_t nodeid, const ImagePath& path,
+                                                     const std::optional<FileVersion>& version) {
   std::lock_guard lock(mutex_);
   auto it = nodes_.find(nodeid);
   if (it == nodes_.end()) return std::nullopt;
@@ -151,10 +152,15 @@ std::optional<FileVersion> InodeTable::retarget_file(fuse_ino_t nodeid, const Im
   files_.emplace(path, nodeid);
   it->second.path = path;
   std::optional<FileVersion> before = std::move(it->second.version);
-  it->second.version.reset();
+  it->second.version = version;
   unkey(nodeid);
   if (path.kind != NodeKind::kStaging) {
     it->second.scratch_id = 0;
+    if (version) {
+      // Later lookups of that version find this node (unless one has it).
+      NodeKey key{path, NodeKey::Of::kVersion, version->revision};
+      if (by_key_.emplace(key, nodeid).second) keys_[nodeid] = key;
+    }
     return before;
   }
   // A scratch file renamed to another scratch name is the same file.

@@ -69,8 +69,10 @@ class InodeTable {
   void detach_directory(const ImagePath& path);
   // After a scratch file is renamed or committed: its node now names `path`:
   // the same scratch file under a new name, or (an original) whatever is
-  // stored there now. Returns the version the node named before, if any.
-  std::optional<FileVersion> retarget_file(fuse_ino_t nodeid, const ImagePath& path);
+  // stored there now, or `version` when given (the version a scratch file's
+  // bytes became). Returns the version the node named before, if any.
+  std::optional<FileVersion> retarget_file(fuse_ino_t nodeid, const ImagePath& path,
+                                           const std::optional<FileVersion>& version = {});
   // After mv -T of a set directory: the moved nodes (the set directory and
   // everything under it) now name the same places in `to`; the old target's
   // nodes are detached.

@@ -14,10 +14,13 @@ void renamed_nodes(Filesystem& fs, const ImagePath& from, const ImagePath& to,
   switch (outcome.kind) {
     case RenameOutcome::Kind::kCommitted:
       fs.add_commit(changes, to, outcome.applied, true);
-      // The kernel now shows the scratch file's inode under the original's
-      // name: that node resolves to the committed original, and the name is
-      // looked up again once the kernel lets go of the directory.
-      fs.retarget(from, to);
+      // The kernel now shows the scratch file's inode (its pages hold the
+      // bytes just committed) under the original's name: that node is the
+      // committed version's, and the name is looked up again once the
+      // kernel lets go of the directory.
+      fs.retarget(
+          from, to,
+          outcome.applied.after ? std::optional(version_of(*outcome.applied.after)) : std::nullopt);
       return;
     case RenameOutcome::Kind::kScratchRenamed:
       fs.retarget(from, to);

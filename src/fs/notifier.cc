@@ -1,53 +1,43 @@
 #include "fs/notifier.h"
 
+#include <thread>
+
+#include "log/log.h"
+
 namespace iafs {
 
 Notifier::~Notifier() { stop(); }
 
 void Notifier::start() {
   std::lock_guard lock(mutex_);
-  if (running_ || stopping_) return;
-  running_ = true;
-  thread_ = std::thread([this] { work(); });
+  if (!stopped_) started_ = true;
 }
 
 void Notifier::submit(std::function<void()> job) {
   {
     std::lock_guard lock(mutex_);
-    if (running_) {
-      jobs_.push_back(std::move(job));
-      wake_.notify_one();
-      return;
+    if (started_ && !stopped_) {
+      ++running_jobs_;
+      try {
+        std::thread([this, job] {
+          job();
+          std::lock_guard done(mutex_);
+          if (--running_jobs_ == 0) idle_.notify_all();
+        }).detach();
+        return;
+      } catch (const std::system_error& e) {  // no thread to be had: do it here
+        --running_jobs_;
+        log_warning(std::string("notifier: ") + e.what());
+      }
     }
   }
   job();
 }
 
 void Notifier::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return;
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
-
-void Notifier::work() {
-  for (;;) {
-    std::function<void()> job;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) {
-        running_ = false;  // from here on submit() runs jobs itself
-        return;
-      }
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    job();
-  }
+  std::unique_lock lock(mutex_);
+  stopped_ = true;
+  idle_.wait(lock, [this] { return running_jobs_ == 0; });
 }
 
 }  // namespace iafs

@@ -59,13 +59,14 @@ class Mount:
     """A running imageattachfs daemon (in the foreground, a child of the test)
     serving a store in a temporary directory."""
 
-    def __init__(self, root, store=None, options=()):
+    def __init__(self, root, store=None, options=(), flags=()):
         self.root = root
         self.store = store or os.path.join(root, "store")
         self.mnt = os.path.join(root, "mnt")
         os.makedirs(self.mnt, exist_ok=True)
         self.log_path = os.path.join(root, f"daemon-{time.monotonic_ns()}.log")
         self.options = list(options)
+        self.flags = list(flags)  # e.g. ["-s"]
         self.proc = None
 
     def start(self, foreground=True):
@@ -74,6 +75,7 @@ class Mount:
         args = [BINARY]
         for option in self.options:
             args += ["-o", option]
+        args += self.flags
         args += [self.store, self.mnt]
         if foreground:
             args.append("-f")
@@ -133,11 +135,12 @@ class MountedTestCase(unittest.TestCase):
     """Each test gets a fresh store mounted at self.mnt; it is always unmounted."""
 
     mount_options = ()
+    mount_flags = ()
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="iafs-it-")
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
-        self.mount = Mount(self.tmp, options=self.mount_options)
+        self.mount = Mount(self.tmp, options=self.mount_options, flags=self.mount_flags)
         self.addCleanup(self.mount.stop)
         self.mount.start()
         self.mnt = self.mount.mnt

@@ -1,0 +1,199 @@
+"""What a hostile or busy client does to uploads and readers: writes racing a
+flush, truncation during a flush, invalidations with few workers, readers of
+an original while cp and rename replace it."""
+
+import hashlib
+import os
+import subprocess
+import threading
+import time
+
+from harness import Mount, MountedTestCase, make_image, run
+
+SET = "posts/1/photos/0"
+HOSTILE = b"<html><script>alert(1)</script></html>" * 20
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def run_threads(targets, seconds):
+    """Runs each target(stop_time) in a thread; returns when all end."""
+    stop = time.monotonic() + seconds
+    threads = [threading.Thread(target=t, args=(stop,)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds + 60)
+    return all(not t.is_alive() for t in threads)
+
+
+class HardeningTest(MountedTestCase):
+    def genuine(self, name="g.jpg", width=400, height=300):
+        return self.read(self.image(name, width, height))
+
+    def assert_committed_is(self, relative, allowed):
+        """The original at `relative`, if any, reads back as one of `allowed`
+        and its bytes hash to the sha256 the mount shows."""
+        path = self.p(relative)
+        if not os.path.exists(path):
+            return
+        data = self.read(path)
+        self.assertIn(sha(data), {sha(a) for a in allowed}, "committed bytes were never uploaded")
+        self.assertEqual(os.getxattr(path, "user.image.sha256").decode(), sha(data))
+
+    def test_writes_racing_a_flush_never_change_what_is_committed(self):
+        genuine = self.genuine()
+        relative = f"{SET}/original.jpg"
+        for _ in range(40):
+            fd = os.open(self.p(relative), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, genuine)
+            other = os.dup(fd)
+            done = threading.Event()
+
+            def scribble():
+                while not done.is_set():
+                    try:
+                        os.pwrite(other, HOSTILE, 0)
+                    except OSError:
+                        return
+
+            writer = threading.Thread(target=scribble)
+            writer.start()
+            try:
+                os.close(fd)  # FLUSH: judges and commits while the scribbler writes
+            except OSError:
+                pass  # refused: the scribble landed before the flush judged
+            done.set()
+            writer.join()
+            try:
+                os.close(other)  # flushes the hostile bytes: refused, or the genuine ones
+            except OSError:
+                pass
+            self.assert_committed_is(relative, [genuine])
+        # An innocent upload of the same photo reads back true (no poisoned blob).
+        self.put(f"posts/2/photos/0/original.jpg", self.image("g.jpg", 400, 300))
+        self.assertEqual(self.read(self.p("posts/2/photos/0/original.jpg")), genuine)
+
+    def test_truncating_an_upload_during_its_flush_does_not_kill_the_daemon(self):
+        genuine = self.genuine(width=1600, height=1200)
+        relative = f"{SET}/original.jpg"
+        for _ in range(20):
+            fd = os.open(self.p(relative), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.write(fd, genuine)
+            other = os.dup(fd)
+            done = threading.Event()
+
+            def shrink():
+                size = 0
+                while not done.is_set():
+                    try:
+                        os.ftruncate(other, size)
+                        os.pwrite(other, genuine, 0)
+                    except OSError:
+                        return
+                    size = (size + 4096) % len(genuine)
+
+            cutter = threading.Thread(target=shrink)
+            cutter.start()
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            done.set()
+            cutter.join()
+            try:
+                os.close(other)
+            except OSError:
+                pass
+            self.assertIsNone(self.mount.proc.poll(), "the daemon died: " + self.mount.read_log())
+            self.assert_committed_is(relative, [genuine])
+
+    def test_replacement_by_cp_and_rename_gives_readers_whole_images_and_no_enoent(self):
+        small = self.image("small.jpg", 300, 200)
+        big = self.image("big.jpg", 1200, 900)
+        versions = {sha(self.read(small)), sha(self.read(big))}
+        original = self.put(f"{SET}/original.jpg", small)
+        counts = {"reads": 0, "torn": 0, "enoent": 0, "writes": 0}
+
+        def reader(stop):
+            while time.monotonic() < stop:
+                try:
+                    os.stat(original)
+                    data = self.read(original)
+                except FileNotFoundError:
+                    counts["enoent"] += 1
+                    continue
+                counts["reads"] += 1
+                if sha(data) not in versions:
+                    counts["torn"] += 1
+
+        def cp_writer(stop):
+            i = 0
+            while time.monotonic() < stop:
+                run("cp", big if i % 2 else small, original)
+                counts["writes"] += 1
+                i += 1
+
+        def rename_writer(stop):
+            i = 0
+            while time.monotonic() < stop:
+                staging = self.p(f"{SET}/.original.jpg.{i}")
+                run("cp", small if i % 2 else big, staging)
+                os.rename(staging, original)
+                counts["writes"] += 1
+                i += 1
+
+        finished = run_threads([reader] * 4 + [cp_writer, rename_writer], 6)
+        self.assertTrue(finished, "the workload hung")
+        print(f"replacement: {counts}")
+        self.assertGreater(counts["reads"], 100)
+        self.assertGreater(counts["writes"], 10)
+        self.assertEqual(counts["torn"], 0, f"torn reads: {counts}")
+        self.assertEqual(counts["enoent"], 0, f"ENOENT for a name that exists: {counts}")
+
+    # Invalidation must never wait on a request that needs a free worker.
+
+    def concurrent_uploads_finish(self):
+        sources = [self.image(f"s{i}.jpg", 640 + 16 * i, 480) for i in range(3)]
+        failures = []
+
+        def uploader(index):
+            def work(stop):
+                n = 0
+                while time.monotonic() < stop:
+                    target = self.p(f"posts/{index % 2}/photos/{n % 2}/original.jpg")
+                    result = subprocess.run(["cp", sources[(index + n) % 3], target],
+                                            capture_output=True, timeout=60)
+                    if result.returncode != 0:
+                        failures.append(result.stderr)
+                    n += 1
+            return work
+
+        def reader(stop):
+            while time.monotonic() < stop:
+                for entity in (0, 1):
+                    try:
+                        self.read(self.p(f"posts/{entity}/photos/0/original.jpg"))
+                        self.read(self.p(f"posts/{entity}/photos/0/thumb/64.jpg"))
+                    except FileNotFoundError:
+                        pass
+
+        finished = run_threads([uploader(i) for i in range(3)] + [reader, reader], 5)
+        self.assertTrue(finished, "uploads hung: " + self.mount.read_log()[-2000:])
+        self.assertEqual(failures, [])
+
+    def test_three_concurrent_cp_with_two_workers_finish(self):
+        self.mount.stop()
+        self.mount = Mount(self.tmp, options=["max_threads=2"])
+        self.addCleanup(self.mount.stop)
+        self.mount.start()
+        self.concurrent_uploads_finish()
+
+    def test_three_concurrent_cp_single_threaded_finish(self):
+        self.mount.stop()
+        self.mount = Mount(self.tmp, flags=["-s"])
+        self.addCleanup(self.mount.stop)
+        self.mount.start()
+        self.concurrent_uploads_finish()
