@@ -175,7 +175,7 @@ Status scan_thumbnails(StoreTxn& txn, Scan& scan) {
       scan.thumbs_to_drop.emplace_back(key.begin(), key.end());
       continue;
     }
-    std::string name = thumbnail_name(key, *spec);
+    std::string name = "thumbnail " + thumbnail_name(key, *spec);
     auto original =
         get_record<SetRecord>(txn, txn.dbs().sets, key.first(key.size() - kThumbSpecSize));
     std::string problem;
@@ -186,12 +186,12 @@ Status scan_thumbnails(StoreTxn& txn, Scan& scan) {
     }
     BlobState& blob = scan.blobs[record->blob];
     ++blob.refs_now;
-    blob.users.push_back("thumbnail " + name);
+    blob.users.push_back(name);
     if (blob.record && problem.empty() && blob.record->size != record->size) {
       problem = ": size " + std::to_string(record->size) + ", its blob " +
                 blob_id_hex(record->blob) + " holds " + std::to_string(blob.record->size);
     }
-    if (!problem.empty()) scan.findings.push_back({"thumbnail " + name + problem, true, remedy});
+    if (!problem.empty()) scan.findings.push_back({name + problem, true, remedy});
     // A thumbnail whose blob is missing or damaged is reported with the blob.
     if (problem.empty() && blob.record && blob.damage.empty()) {
       ++blob.refs_kept;
