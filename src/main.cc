@@ -19,6 +19,7 @@
 #include "fs/filesystem.h"
 #include "image/image.h"
 #include "log/log.h"
+#include "store/fsck.h"
 #include "store/store.h"
 
 namespace iafs {
@@ -146,7 +147,46 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
   return rc == 0 ? 0 : 1;
 }
 
+// imageattachfs fsck STORE [--repair]: exit 0 clean, 1 all repaired, 2 damage
+// left or an error. Read-only beside a running daemon; --repair needs the
+// store's lock (the store unmounted).
+int run_fsck(int argc, char** argv) {
+  std::string store_dir;
+  bool repair = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--repair") {
+      repair = true;
+    } else if (store_dir.empty() && !arg.starts_with("-")) {
+      store_dir = arg;
+    } else {
+      return fail("fsck: unexpected '" + arg + "' (usage: imageattachfs fsck STORE [--repair])"), 2;
+    }
+  }
+  if (store_dir.empty()) return fail("fsck: usage: imageattachfs fsck STORE [--repair]"), 2;
+  struct stat st;
+  if (stat((store_dir + "/data.mdb").c_str(), &st) != 0) {
+    return fail("fsck: " + store_dir + ": not a store (no data.mdb)"), 2;
+  }
+  UniqueFd lock;
+  if (repair) {
+    auto locked = lock_store(store_dir);
+    if (!locked && locked.error().code == ErrorCode::kBusy) {
+      return fail("fsck: " + store_dir + ": the store is mounted; --repair needs it unmounted"), 2;
+    }
+    if (!locked) return fail("fsck: " + locked.error().message), 2;
+    lock = std::move(*locked);
+  }
+  auto summary = fsck_store(store_dir, FsckOptions{repair},
+                            [](const std::string& line) { std::printf("%s\n", line.c_str()); });
+  std::fflush(stdout);
+  if (!summary) return fail("fsck: " + summary.error().message), 2;
+  std::printf("fsck %s: %s\n", store_dir.c_str(), fsck_summary_line(*summary).c_str());
+  return fsck_exit_status(*summary);
+}
+
 int run(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "fsck") == 0) return run_fsck(argc - 1, argv + 1);
   auto options = parse_mount_options(argc, argv);
   if (!options) return fail(options.error().message + " (see --help)");
   if (options->show_help) {

@@ -21,7 +21,7 @@ LmdbEnv::~LmdbEnv() {
 }
 
 Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::string& dir, const EnvOptions& options) {
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+  if (!options.read_only && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return make_error(ErrorCode::kIo, dir + ": " + std::strerror(errno));
   }
   MDB_env* raw = nullptr;
@@ -35,15 +35,17 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::string& dir, const Env
   if ((rc = mdb_env_set_mapsize(raw, options.map_size)) != 0) {
     return lmdb_error(rc, "mdb_env_set_mapsize");
   }
-  unsigned flags = MDB_NOTLS | (options.nometasync ? MDB_NOMETASYNC : 0);
+  unsigned flags =
+      MDB_NOTLS | (options.nometasync ? MDB_NOMETASYNC : 0) | (options.read_only ? MDB_RDONLY : 0);
   if ((rc = mdb_env_open(raw, dir.c_str(), flags, 0600)) != 0) {
     return lmdb_error(rc, dir + ": cannot open the store");
   }
   int dead = 0;
   mdb_reader_check(raw, &dead);
 
-  StoreTxn txn(*env, true);
+  StoreTxn txn(*env, !options.read_only);
   if (!txn.ok()) return txn.error();
+  unsigned dbi_flags = options.read_only ? 0 : MDB_CREATE;
   struct Named {
     const char* name;
     MDB_dbi* dbi;
@@ -53,7 +55,7 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::string& dir, const Env
                {"blobs", &env->dbs_.blobs},
                {"chunks", &env->dbs_.chunks}};
   for (const Named& n : named) {
-    if ((rc = mdb_dbi_open(txn.txn(), n.name, MDB_CREATE, n.dbi)) != 0) {
+    if ((rc = mdb_dbi_open(txn.txn(), n.name, dbi_flags, n.dbi)) != 0) {
       return lmdb_error(rc, std::string("mdb_dbi_open ") + n.name);
     }
   }

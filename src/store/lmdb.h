@@ -35,6 +35,9 @@ struct EnvOptions {
   uint64_t map_size = 1ull << 40;
   unsigned max_readers = 1024;
   bool nometasync = false;
+  // MDB_RDONLY: the store must exist; nothing is created or written, and no
+  // write transaction may begin (fsck beside a running daemon).
+  bool read_only = false;
 };
 
 // The databases of one store environment.
@@ -52,7 +55,8 @@ class LmdbEnv {
   LmdbEnv(const LmdbEnv&) = delete;
   LmdbEnv& operator=(const LmdbEnv&) = delete;
 
-  // Opens (creating if absent) the environment in directory `dir` with MDB_NOTLS.
+  // Opens (creating if absent, unless options.read_only) the environment in
+  // directory `dir` with MDB_NOTLS.
   static Result<std::unique_ptr<LmdbEnv>> open(const std::string& dir, const EnvOptions& options);
 
   MDB_env* env() const { return env_; }
