@@ -55,11 +55,14 @@ void ImageSets::make_thumbnail(const ImagePath& path, ThumbnailPool::Done done) 
       path_string(path), [this, set, spec] { return make_now(set, spec); }, std::move(done));
 }
 
-// Runs on a pool thread. Retries when the original is replaced meanwhile.
+// Runs on a pool thread. When the original is replaced meanwhile, makes the
+// thumbnail of the new one: a reader asked for the name, and the name now
+// shows the new original. Gives up (kIo) only after many replacements in a row.
 Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailSpec& spec) {
+  constexpr int kAttempts = 64;
   const AttachmentSchema* attachment = attachment_of(set);
   if (attachment == nullptr) return make_error(ErrorCode::kNotFound, "unknown attachment");
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
     auto record = store_.get_set(set);
     if (!record) return record.error();
     if (!record->has_value()) return make_error(ErrorCode::kNotFound, "the set holds no original");
