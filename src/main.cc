@@ -214,7 +214,8 @@ int run(int argc, char** argv) {
   raw.reserve(args.size());
   for (std::string& a : args) raw.push_back(a.data());
   fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(raw.size()), raw.data());
-  Filesystem fs(options->store_dir, getuid(), getgid());
+  Filesystem fs(options->store_dir, options->uid.value_or(getuid()),
+                options->gid.value_or(getgid()), options->umask);
   SessionPtr session(
       fuse_session_new(&fargs, &Filesystem::operations(), sizeof(fuse_lowlevel_ops), &fs));
   fuse_opt_free_args(&fargs);

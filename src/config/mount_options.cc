@@ -1,5 +1,6 @@
 #include "config/mount_options.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <string_view>
@@ -31,8 +32,8 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
   std::string_view name = option.substr(0, equals);
   bool has_value = equals != std::string_view::npos;
   std::string_view value = has_value ? option.substr(equals + 1) : std::string_view();
-  bool ours =
-      name == "schema" || name == "mapsize" || name == "max_threads" || name == "thumb_threads";
+  bool ours = name == "schema" || name == "mapsize" || name == "max_threads" ||
+              name == "thumb_threads" || name == "uid" || name == "gid" || name == "umask";
   if (ours && (!has_value || value.empty())) {
     return invalid("option " + std::string(name) + " needs a value: " + std::string(name) + "=...");
   }
@@ -51,6 +52,22 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
     return parse_thread_count(name, value, 1024, options.max_threads);
   } else if (name == "thumb_threads") {
     return parse_thread_count(name, value, 256, options.thumb_threads);
+  } else if (name == "uid" || name == "gid") {
+    std::optional<uint64_t> id = parse_number(value, UINT32_MAX - 1, false);
+    if (!id) return invalid("bad " + std::string(name) + " '" + std::string(value) + "'");
+    (name == "uid" ? options.uid : options.gid) = static_cast<uint32_t>(*id);
+  } else if (name == "umask") {
+    unsigned mask = 0;
+    bool octal = value.size() <= 4 && std::all_of(value.begin(), value.end(),
+                                                  [](char c) { return c >= '0' && c <= '7'; });
+    for (char c : value) mask = mask * 8 + static_cast<unsigned>(c - '0');
+    if (!octal || mask > 0777) {
+      return invalid("bad umask '" + std::string(value) + "': expected octal, like 022");
+    }
+    options.umask = mask;
+  } else if (name == "no_default_permissions") {
+    if (has_value) return invalid("option no_default_permissions takes no value");
+    options.no_default_permissions = true;
   } else if (name == "nometasync") {
     if (has_value) return invalid("option nometasync takes no value");
     options.nometasync = true;
@@ -148,6 +165,15 @@ Result<MountOptions> parse_mount_options(int argc, const char* const* argv) {
     options.store_dir = std::move(store).value();
   }
   if (positionals.size() > 1) options.mountpoint = positionals[1];
+  // With allow_other every local user reaches the mount: the kernel checks
+  // modes and owners (default_permissions) unless explicitly told not to.
+  auto has = [&](std::string_view o) {
+    return std::find(options.fuse_options.begin(), options.fuse_options.end(), o) !=
+           options.fuse_options.end();
+  };
+  if (has("allow_other") && !has("default_permissions") && !options.no_default_permissions) {
+    options.fuse_options.emplace_back("default_permissions");
+  }
   return options;
 }
 
@@ -172,6 +198,13 @@ std::string usage_text(const std::string& program) {
          "  nometasync        faster commits; a power loss may lose the last ones\n"
          "  max_threads=N     FUSE worker threads, 1-1024 (default 64)\n"
          "  thumb_threads=N   threads making thumbnails, 1-256 (default: one per core)\n"
+         "  uid=N, gid=N      owner and group the mount shows (default: the daemon's)\n"
+         "  umask=OOO         taken from the modes shown (dirs 0777, originals 0666,\n"
+         "                    thumbnails 0444; default 022)\n"
+         "  no_default_permissions\n"
+         "                    with allow_other, do not have the kernel check modes\n"
+         "                    (default_permissions is added otherwise): every local\n"
+         "                    user may then change every image\n"
          "  allow_other, default_permissions, ro, fsname=NAME, ...\n"
          "                    any other option is passed on to libfuse (see mount.fuse3(8))\n";
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,18 +11,22 @@
 namespace iafs {
 
 struct MountOptions {
-  std::string store_dir;           // STORE_DIR (absolute after parsing)
-  std::string mountpoint;          // MOUNTPOINT (as given)
-  std::string schema_path;         // -o schema=PATH; empty: the compiled-in default
-  uint64_t map_size = 1ull << 40;  // -o mapsize=SIZE (base/numbers.h), default 1 TiB
-  bool nometasync = false;         // -o nometasync: LMDB MDB_NOMETASYNC
-  unsigned max_threads = 64;       // -o max_threads=N: FUSE worker threads
-  unsigned thumb_threads = 0;      // -o thumb_threads=N: resize pool; 0 = one per core
-  bool foreground = false;         // -f
-  bool debug = false;              // -d (implies -f)
-  bool single_thread = false;      // -s
-  bool show_help = false;          // -h, --help
-  bool show_version = false;       // -V, --version
+  std::string store_dir;                // STORE_DIR (absolute after parsing)
+  std::string mountpoint;               // MOUNTPOINT (as given)
+  std::string schema_path;              // -o schema=PATH; empty: the compiled-in default
+  uint64_t map_size = 1ull << 40;       // -o mapsize=SIZE (base/numbers.h), default 1 TiB
+  bool nometasync = false;              // -o nometasync: LMDB MDB_NOMETASYNC
+  unsigned max_threads = 64;            // -o max_threads=N: FUSE worker threads
+  unsigned thumb_threads = 0;           // -o thumb_threads=N: resize pool; 0 = one per core
+  std::optional<uint32_t> uid;          // -o uid=N: the owner the mount shows
+  std::optional<uint32_t> gid;          // -o gid=N
+  unsigned umask = 022;                 // -o umask=OOO: taken from the modes shown
+  bool no_default_permissions = false;  // -o no_default_permissions (with allow_other)
+  bool foreground = false;              // -f
+  bool debug = false;                   // -d (implies -f)
+  bool single_thread = false;           // -s
+  bool show_help = false;               // -h, --help
+  bool show_version = false;            // -V, --version
   // Options passed on to libfuse (allow_other, default_permissions, ro, fsname=...).
   std::vector<std::string> fuse_options;
 };

@@ -20,8 +20,8 @@ void fill_regular(struct stat& st, mode_t mode, uint64_t size, const timespec& m
 
 }  // namespace
 
-Filesystem::Filesystem(std::string store_dir, uid_t uid, gid_t gid)
-    : store_dir_(std::move(store_dir)), uid_(uid), gid_(gid) {
+Filesystem::Filesystem(std::string store_dir, uid_t uid, gid_t gid, mode_t umask)
+    : store_dir_(std::move(store_dir)), uid_(uid), gid_(gid), umask_(umask & 0777) {
   clock_gettime(CLOCK_REALTIME, &mount_time_);
 }
 
@@ -55,7 +55,7 @@ Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) 
   st.st_gid = gid_;
   st.st_blksize = blksize_t{128} * 1024;
   if (node.path.is_directory()) {
-    st.st_mode = S_IFDIR | 0755;
+    st.st_mode = S_IFDIR | (0777 & ~umask_);
     st.st_nlink = 2;
     st.st_mtim = st.st_ctim = st.st_atim = mount_time_;
     return st;
@@ -67,14 +67,14 @@ Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) 
   if (open != nullptr && open->staged && !node.version) {
     auto staged = open->staged->stat();
     if (!staged) return staged.error();
-    fill_regular(st, 0644, staged->st_size, staged->st_mtim);
+    fill_regular(st, 0666 & ~umask_, staged->st_size, staged->st_mtim);
     return st;
   }
   std::optional<FileVersion> version = node.version;
   if (node.path.kind == NodeKind::kStaging) {
     auto scratch = sets_->stat_scratch(node.path, node.scratch_id);
     if (!scratch) return scratch.error();
-    fill_regular(st, 0644, scratch->size, to_timespec(scratch->mtime_ns));
+    fill_regular(st, 0666 & ~umask_, scratch->size, to_timespec(scratch->mtime_ns));
     return st;
   }
   if (node.path.kind == NodeKind::kOriginal) {
@@ -84,12 +84,12 @@ Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) 
       version = *current;
     } else if (!version) {
       // Being created: an empty file until its first commit.
-      fill_regular(st, 0644, 0, to_timespec(now_ns()));
+      fill_regular(st, 0666 & ~umask_, 0, to_timespec(now_ns()));
       return st;
     }
   }
   if (!version) return make_error(ErrorCode::kNotFound, "no such file");
-  fill_regular(st, version->is_thumbnail ? 0444 : 0644, version->size,
+  fill_regular(st, (version->is_thumbnail ? 0444 : 0666) & ~umask_, version->size,
                to_timespec(version->mtime_ns));
   return st;
 }

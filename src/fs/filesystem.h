@@ -65,7 +65,9 @@ class Filesystem {
   // The filesystem of the store in `store_dir`; requests are served once
   // set_sets() has been called (after daemonizing: LMDB and libvips do not
   // survive fork()).
-  Filesystem(std::string store_dir, uid_t uid, gid_t gid);
+  // The mount shows `uid`, `gid` as every file's owner, and modes without the
+  // bits of `umask` (directories 0777, originals 0666, thumbnails 0444).
+  Filesystem(std::string store_dir, uid_t uid, gid_t gid, mode_t umask = 022);
 
   // The operation table for fuse_session_new.
   static const fuse_lowlevel_ops& operations();
@@ -148,6 +150,7 @@ class Filesystem {
   fuse_session* session_ = nullptr;
   uid_t uid_;
   gid_t gid_;
+  mode_t umask_;
   timespec mount_time_;
   FsTimeouts timeouts_;
   Notifier notifier_;

@@ -197,3 +197,4 @@ class HardeningTest(MountedTestCase):
         self.addCleanup(self.mount.stop)
         self.mount.start()
         self.concurrent_uploads_finish()
+

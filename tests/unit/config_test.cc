@@ -428,12 +428,12 @@ Test(options, accepts_options_after_positionals) {
   cr_assert_eq(options.store_dir, "/store");
   cr_assert_eq(options.mountpoint, "/mnt");
   cr_assert_eq(options.map_size, 2ull << 30);
-  std::vector<std::string> expected = {"rw", "allow_other"};
+  std::vector<std::string> expected = {"rw", "allow_other", "default_permissions"};
   cr_assert(options.fuse_options == expected);
 }
 
 Test(options, accepts_attached_o_argument_and_empty_items) {
-  MountOptions options = args_ok({"-oallow_other,,nometasync,", "s", "m"});
+  MountOptions options = args_ok({"-oro,,nometasync,", "s", "m"});
   cr_assert(options.nometasync);
   cr_assert_eq(options.fuse_options.size(), 1u);
 }
@@ -498,4 +498,25 @@ Test(options, usage_lists_every_option) {
         "mapsize=SIZE", "nometasync", "max_threads=N", "thumb_threads=N", "allow_other"}) {
     cr_assert(usage.find(option) != std::string::npos, "%s", option);
   }
+}
+
+Test(options, allow_other_brings_default_permissions_unless_told_not_to) {
+  std::vector<std::string> checked = {"allow_other", "default_permissions"};
+  cr_expect(args_ok({"-o", "allow_other", "s", "m"}).fuse_options == checked);
+  cr_expect(args_ok({"-o", "allow_other,default_permissions", "s", "m"}).fuse_options == checked);
+  std::vector<std::string> unchecked = {"allow_other"};
+  cr_expect(args_ok({"-o", "allow_other,no_default_permissions", "s", "m"}).fuse_options ==
+            unchecked);
+  cr_expect(args_ok({"s", "m"}).fuse_options.empty());
+}
+
+Test(options, parses_owner_group_and_umask) {
+  MountOptions options = args_ok({"-o", "uid=33,gid=1000,umask=027", "s", "m"});
+  cr_expect_eq(options.uid.value(), 33u);
+  cr_expect_eq(options.gid.value(), 1000u);
+  cr_expect_eq(options.umask, 027u);
+  cr_expect(!args_ok({"s", "m"}).uid.has_value());
+  cr_expect_eq(args_ok({"s", "m"}).umask, 022u);
+  expect_args_error({"-o", "umask=8", "s", "m"}, "bad umask '8': expected octal, like 022");
+  expect_args_error({"-o", "uid=-1", "s", "m"}, "bad uid '-1'");
 }
