@@ -21,6 +21,7 @@
 #include "log/log.h"
 #include "store/fsck.h"
 #include "store/store.h"
+#include "store/store_dir.h"
 
 namespace iafs {
 namespace {
@@ -30,22 +31,12 @@ int fail(const std::string& message) {
   return 1;
 }
 
-// Creates the store directory if absent and takes its exclusive lock.
+// Creates the store directory if absent, checks that it can be trusted and
+// takes its exclusive lock.
 Result<UniqueFd> lock_store(const std::string& dir) {
-  if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return make_error(ErrorCode::kIo, dir + ": " + std::strerror(errno));
-  }
-  struct stat st;
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return make_error(ErrorCode::kIo, dir + ": not a directory");
-  }
-  std::string path = dir + "/lock";
-  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!fd) return make_error(ErrorCode::kIo, path + ": " + std::strerror(errno));
-  if (flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    return make_error(ErrorCode::kBusy, dir + ": the store is in use by another imageattachfs");
-  }
-  return fd;
+  auto opened = open_store_directory(dir);
+  if (!opened) return opened.error();
+  return lock_store_directory(opened->get(), dir);
 }
 
 // `text` as one value of a libfuse -o list (commas and backslashes escaped).

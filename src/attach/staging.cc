@@ -11,8 +11,14 @@ namespace iafs {
 
 Result<std::unique_ptr<StagingArea>> StagingArea::open(const std::string& dir) {
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return error_from_errno(dir);
-  std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
-  if (d == nullptr) return error_from_errno(dir);
+  // Never through a link: emptying it must not empty a directory elsewhere.
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return error_from_errno(dir + " (staging must be a directory, not a link)");
+  std::unique_ptr<DIR, int (*)(DIR*)> d(fdopendir(fd), closedir);
+  if (d == nullptr) {
+    close(fd);
+    return error_from_errno(dir);
+  }
   while (dirent* entry = readdir(d.get())) {
     std::string name = entry->d_name;
     if (name == "." || name == "..") continue;
@@ -36,7 +42,7 @@ Result<ScratchFile> StagingArea::create_scratch(const ImageSetKey& set, const st
   file.set = set;
   file.name = name;
   file.file = dir_ + "/scratch-" + std::to_string(file.id);
-  UniqueFd fd(::open(file.file.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600));
+  UniqueFd fd(::open(file.file.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_RDWR | O_CLOEXEC, 0600));
   if (!fd) return error_from_errno("new scratch file " + file.file);
   scratch_[key] = file;
   return file;

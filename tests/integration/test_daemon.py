@@ -110,3 +110,47 @@ class DaemonTest(MountedTestCase):
         self.assertEqual(os.listdir(other), ["posts", "users"])
         run("fusermount3", "-u", other)
         self.assertFalse(os.path.ismount(other))
+
+    # The store directory is trusted only when it is the daemon's own.
+
+    def untrusted_store_is_refused(self, store, expected):
+        other = os.path.join(self.tmp, "mnt2")
+        os.makedirs(other, exist_ok=True)
+        line = self.start_fails(store, other, "-f")
+        self.assertIn(expected, line)
+        self.assertFalse(os.path.ismount(other))
+
+    def test_a_new_store_is_created_0700(self):
+        store = os.path.join(self.tmp, "fresh")
+        mount = Mount(self.tmp, store=store)
+        mount.mnt = os.path.join(self.tmp, "mnt3")
+        os.makedirs(mount.mnt)
+        self.addCleanup(mount.stop)
+        mount.start()
+        self.assertEqual(os.stat(store).st_mode & 0o777, 0o700)
+
+    def test_a_store_writable_by_others_is_refused(self):
+        store = os.path.join(self.tmp, "open")
+        os.mkdir(store)
+        os.chmod(store, 0o777)
+        self.untrusted_store_is_refused(store, "writable by others (mode 0777)")
+
+    def test_a_store_owned_by_another_user_is_refused(self):
+        store = os.path.join(self.tmp, "theirs")
+        os.mkdir(store, 0o700)
+        os.chown(store, 65534, 65534)
+        self.untrusted_store_is_refused(store, "owned by uid 65534")
+
+    def test_links_inside_the_store_are_refused_and_their_targets_untouched(self):
+        victim = os.path.join(self.tmp, "victim")
+        os.mkdir(victim)
+        precious = os.path.join(victim, "precious")
+        with open(precious, "w") as f:
+            f.write("keep me")
+        for name, target in (("staging", victim), ("lock.mdb", precious), ("lock", precious)):
+            store = os.path.join(self.tmp, "linked-" + name.replace(".", "-"))
+            os.mkdir(store, 0o700)
+            os.symlink(target, os.path.join(store, name))
+            self.untrusted_store_is_refused(store, f"{name} is a symbolic link")
+            with open(precious) as f:
+                self.assertEqual(f.read(), "keep me")
