@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,15 @@ Result<UniqueFd> lock_store(const std::string& dir) {
   return lock_store_directory(opened->get(), dir);
 }
 
+// Every open upload and scratch file holds a descriptor: take all the
+// descriptors the hard limit allows (per-client limits are attach's).
+void raise_descriptor_limit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) log_warning("cannot raise the descriptor limit");
+}
+
 // `text` as one value of a libfuse -o list (commas and backslashes escaped).
 std::string option_value(const std::string& text) {
   std::string out;
@@ -62,6 +72,11 @@ std::vector<std::string> fuse_argv(const MountOptions& options) {
 StoreOptions store_options(const MountOptions& options) {
   StoreOptions s;
   s.map_size = options.map_size;
+  // Every FUSE worker, resize thread and notifier job may hold a read
+  // transaction at once; slots to spare for the rest.
+  unsigned threads =
+      options.max_threads + (options.thumb_threads != 0 ? options.thumb_threads : 256);
+  s.max_readers = std::max(1024u, 2 * threads + 64);
   s.nometasync = options.nometasync;
   return s;
 }
@@ -189,6 +204,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (options->debug) log_set_level(LogLevel::kDebug);
+  raise_descriptor_limit();
   Result<Schema> schema = options->schema_path.empty() ? Result<Schema>(default_schema())
                                                        : load_schema(options->schema_path);
   if (!schema) return fail(schema.error().message);

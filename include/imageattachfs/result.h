@@ -26,6 +26,8 @@ enum class ErrorCode {
   kRange,         // ERANGE: a buffer too small (xattr values)
   kBusy,          // EBUSY: store locked by another daemon
   kStale,         // ESTALE: look the name up again (fs/writer_nodes.h)
+  kNameTooLong,   // ENAMETOOLONG: a name over 255 bytes (statfs's f_namemax)
+  kTooMany,       // EMFILE: one client holds too many files open
 };
 
 struct Error {

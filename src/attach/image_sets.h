@@ -64,6 +64,8 @@ struct ScratchStat {
 
 class ImageSets {
  public:
+  static constexpr unsigned kMaxUploadsPerOpener = 256;
+
   ImageSets(Store& store, const Schema& schema, StagingArea& staging, unsigned thumb_threads);
 
   const Schema& schema() const { return schema_; }
@@ -103,7 +105,9 @@ class ImageSets {
   // Uploads (uploads.cc). A new upload of the original at `path`; without
   // `truncate` it starts as a copy of the committed original (if any). Open
   // uploads are registered until end_upload().
-  // `opener`: the process opening it (see truncate_upload).
+  // `opener`: the process opening it (see truncate_upload). One process may
+  // hold kMaxUploadsPerOpener open at once (kTooMany past that), so that one
+  // client cannot take every descriptor from the others.
   Result<std::unique_ptr<StagedFile>> begin_upload(const ImagePath& path, bool truncate,
                                                    pid_t opener = 0);
   // Judges the staged bytes of `upload` and commits them (FLUSH). Writes and
@@ -169,6 +173,7 @@ class ImageSets {
   std::atomic<uint64_t> resizes_{0};
   std::mutex uploads_mutex_;
   std::multimap<ImageSetKey, StagedFile*> uploads_;  // open uploads, by set
+  std::map<pid_t, unsigned> uploads_by_opener_;      // uploads_mutex_
   ThumbnailPool pool_;  // last: its threads stop before the rest is destroyed
 };
 

@@ -33,6 +33,14 @@ Result<std::vector<uint8_t>> read_snapshot(int fd, uint64_t size) {
 
 Result<std::unique_ptr<StagedFile>> ImageSets::begin_upload(const ImagePath& path, bool truncate,
                                                             pid_t opener) {
+  if (opener != 0) {
+    std::lock_guard lock(uploads_mutex_);
+    if (uploads_by_opener_[opener] >= kMaxUploadsPerOpener) {
+      return make_error(ErrorCode::kTooMany, "process " + std::to_string(opener) + " holds " +
+                                                 std::to_string(kMaxUploadsPerOpener) +
+                                                 " uploads open already");
+    }
+  }
   auto fd = staging_.new_upload_file();
   if (!fd) return fd.error();
   auto upload = std::make_unique<StagedFile>(StagedFile::Kind::kUpload, path, std::move(fd).value(),
@@ -56,6 +64,7 @@ Result<std::unique_ptr<StagedFile>> ImageSets::begin_upload(const ImagePath& pat
   }
   std::lock_guard lock(uploads_mutex_);
   uploads_.emplace(path.set, upload.get());
+  if (opener != 0) ++uploads_by_opener_[opener];
   return upload;
 }
 
@@ -87,6 +96,9 @@ void ImageSets::end_upload(StagedFile& upload) {
         uploads_.erase(it);
         break;
       }
+    }
+    if (auto count = uploads_by_opener_.find(upload.opener()); count != uploads_by_opener_.end()) {
+      if (--count->second == 0) uploads_by_opener_.erase(count);
     }
   }
   // One line per refused upload, and only if its last flush was refused.

@@ -39,6 +39,10 @@ int errno_of(const Error& error) {
       return EBUSY;
     case ErrorCode::kStale:
       return ESTALE;
+    case ErrorCode::kNameTooLong:
+      return ENAMETOOLONG;
+    case ErrorCode::kTooMany:
+      return EMFILE;
   }
   return EIO;
 }

@@ -16,7 +16,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, fuse
   } else if (!path) {
     file = make_error(ErrorCode::kInvalid, path.error().message);
   } else if (path->kind == NodeKind::kOriginal) {
-    auto upload = fs.sets().begin_upload(*path, true);
+    auto upload = fs.sets().begin_upload(*path, true, fuse_req_ctx(req)->pid);
     if (upload) {
       file = std::make_unique<OpenFile>(OpenFile{*path, std::nullopt, std::move(upload).value()});
     } else {

@@ -53,9 +53,28 @@ void log_use_syslog() {
 
 bool log_enabled(LogLevel level) { return static_cast<int>(level) >= g_level; }
 
+std::string escape_for_log(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte == '\\') {
+      out += "\\\\";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void log_line(LogLevel level, std::string_view message) {
   if (!log_enabled(level)) return;
-  std::string text(message);
+  std::string text = escape_for_log(message);
   if (g_syslog) {
     syslog(syslog_priority(level), "%s", text.c_str());
     return;

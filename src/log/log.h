@@ -2,6 +2,7 @@
 // syslog when daemonized.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace iafs {
@@ -16,7 +17,12 @@ void log_use_syslog();
 
 bool log_enabled(LogLevel level);
 
-// Writes one line. Thread-safe.
+// `text` with control characters (newlines, escape sequences, NUL) and
+// backslashes written as \xNN and \\, so that a file name a client chose
+// stays on one line and cannot drive a terminal.
+std::string escape_for_log(std::string_view text);
+
+// Writes one line (escaped). Thread-safe.
 void log_line(LogLevel level, std::string_view message);
 
 inline void log_debug(std::string_view m) { log_line(LogLevel::kDebug, m); }

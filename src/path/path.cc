@@ -16,6 +16,7 @@ constexpr std::string_view kOriginalStem = "original.";
 constexpr std::string_view kReservedAttachmentFile = "index.json";
 constexpr std::string_view kReservedSetFile = "meta.json";
 constexpr size_t kMaxIdBytes = 128;
+constexpr size_t kMaxNameBytes = 255;  // statfs's f_namemax
 constexpr uint64_t kMaxIntegerId = INT64_MAX;
 
 Error not_found(std::string_view name, std::string_view why) {
@@ -169,6 +170,10 @@ Result<ImagePath> child_path(const ImagePath& parent, std::string_view name, con
   if (name.empty() || name.find('/') != std::string_view::npos ||
       name.find('\0') != std::string_view::npos) {
     return not_found(name, "not a file name");
+  }
+  if (name.size() > kMaxNameBytes) {
+    return make_error(ErrorCode::kNameTooLong, "a name of " + std::to_string(name.size()) +
+                                                   " bytes, over " + std::to_string(kMaxNameBytes));
   }
   switch (parent.kind) {
     case NodeKind::kRoot:

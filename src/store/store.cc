@@ -18,6 +18,7 @@ const uint8_t kRevisionKey[] = {'r', 'e', 'v', 'i', 's', 'i', 'o', 'n'};
 Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOptions& options) {
   EnvOptions env_options;
   env_options.map_size = options.map_size;
+  env_options.max_readers = options.max_readers;
   env_options.nometasync = options.nometasync;
   auto env = LmdbEnv::open(dir, env_options);
   if (!env) return env.error();

@@ -24,6 +24,7 @@ namespace iafs {
 struct StoreOptions {
   uint64_t map_size = 1ull << 40;
   bool nometasync = false;
+  unsigned max_readers = 1024;  // read transactions at once: above the threads that read
 };
 
 // What applying an op changed.

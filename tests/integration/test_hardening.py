@@ -2,6 +2,7 @@
 flush, truncation during a flush, invalidations with few workers, readers of
 an original while cp and rename replace it."""
 
+import errno
 import hashlib
 import os
 import subprocess
@@ -198,3 +199,41 @@ class HardeningTest(MountedTestCase):
         self.mount.start()
         self.concurrent_uploads_finish()
 
+
+    def test_one_client_holding_many_uploads_gets_emfile_and_others_go_on(self):
+        held = []
+        refused = None
+        try:
+            for n in range(300):
+                try:
+                    held.append(os.open(self.p(f"posts/{n}/photos/0/original.jpg"),
+                                        os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644))
+                except OSError as e:
+                    refused = e
+                    break
+            self.assertIsNotNone(refused, "300 uploads held open by one client")
+            self.assertEqual(refused.errno, errno.EMFILE)
+            self.assertEqual(len(held), 256)
+            other = self.put("posts/999/photos/0/original.jpg", self.image("o.jpg", 100, 80))
+            self.assertTrue(os.path.exists(other))
+        finally:
+            for fd in held:
+                try:
+                    os.close(fd)  # empty uploads: refused (EINVAL)
+                except OSError:
+                    pass
+
+    def test_writes_past_max_bytes_fail_when_written(self):
+        fd = os.open(self.p(f"{SET}/original.jpg"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            with self.assertRaises(OSError) as caught:
+                os.pwrite(fd, b"x", 1 << 40)  # 1 TiB in: over the 100 MB limit
+            self.assertEqual(caught.exception.errno, errno.EFBIG)
+            with self.assertRaises(OSError) as caught:
+                os.ftruncate(fd, 200 * 1000 * 1000)
+            self.assertEqual(caught.exception.errno, errno.EFBIG)
+        finally:
+            try:
+                os.close(fd)
+            except OSError:
+                pass

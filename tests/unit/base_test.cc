@@ -3,6 +3,7 @@
 
 #include "base/clock.h"
 #include "base/numbers.h"
+#include "log/log.h"
 
 using namespace iafs;
 
@@ -50,4 +51,13 @@ Test(clock, ns_and_timespec_round_trip_before_and_after_the_epoch) {
     cr_assert(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
     cr_assert_eq(to_ns(ts), ns);
   }
+}
+
+Test(log, escapes_control_characters_and_backslashes) {
+  cr_expect_eq(escape_for_log("plain /posts/1/photos/0"), "plain /posts/1/photos/0");
+  cr_expect_eq(escape_for_log("a\nb"), "a\\x0ab");
+  cr_expect_eq(escape_for_log("\x1b[31mred"), "\\x1b[31mred");
+  cr_expect_eq(escape_for_log(std::string("nul\0x", 5)), "nul\\x00x");
+  cr_expect_eq(escape_for_log("back\\slash"), "back\\\\slash");
+  cr_expect_eq(escape_for_log("\x7f"), "\\x7f");
 }

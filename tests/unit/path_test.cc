@@ -527,3 +527,13 @@ Test(build, ignores_index_of_single_attachment) {
   cr_assert_eq(path.set.index, 0u);
   cr_assert_eq(path_string(path), "/users/7/picture");
 }
+
+Test(child, a_name_over_255_bytes_is_name_too_long) {
+  auto set = parse_path("/posts/1/photos/0", default_schema());
+  cr_assert(set.ok());
+  std::string name = "." + std::string(255, 'a');
+  auto child = child_path(*set, name, default_schema());
+  cr_assert(!child.ok());
+  cr_expect_eq(child.error().code, ErrorCode::kNameTooLong);
+  cr_expect(child_path(*set, name.substr(0, 255), default_schema()).ok(), "255 bytes are fine");
+}
