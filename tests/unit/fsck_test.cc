@@ -159,7 +159,8 @@ Test(fsck, reports_orphan_and_unreferenced_blobs_and_repair_drops_them) {
   cr_expect(out.mentions("orphan blob " + blob_id_hex(sha256_of(orphan)), "refs 2"));
   cr_expect(out.mentions("unreferenced blob " + blob_id_hex(sha256_of(zero))));
   expect_repair(f.dir, 1);
-  cr_expect_not(f.has(&Databases::blobs, Key(sha256_of(orphan).begin(), sha256_of(orphan).end())));
+  BlobId orphan_id = sha256_of(orphan);
+  cr_expect_not(f.has(&Databases::blobs, Key(orphan_id.begin(), orphan_id.end())));
   cr_expect_not(f.has(&Databases::chunks, chunk_key(sha256_of(zero), 0)));
 }
 
