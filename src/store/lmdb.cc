@@ -1,11 +1,25 @@
 #include "store/lmdb.h"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <cerrno>
 #include <cstring>
 
 namespace iafs {
+
+namespace {
+
+// Whether the filesystem holding `dir` has (almost) no block left.
+bool disk_nearly_full(const std::string& dir) {
+  constexpr uint64_t kNearlyFull = 16ull << 20;
+  struct statvfs st;
+  if (statvfs(dir.c_str(), &st) != 0) return false;
+  return uint64_t{st.f_bfree} * st.f_frsize < kNearlyFull ||
+         uint64_t{st.f_bavail} * st.f_frsize < kNearlyFull;
+}
+
+}  // namespace
 
 Error lmdb_error(int rc, std::string_view what) {
   std::string message = std::string(what) + ": " + mdb_strerror(rc);
@@ -27,7 +41,7 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::string& dir, const Env
   MDB_env* raw = nullptr;
   int rc = mdb_env_create(&raw);
   if (rc != 0) return lmdb_error(rc, "mdb_env_create");
-  std::unique_ptr<LmdbEnv> env(new LmdbEnv(raw));
+  std::unique_ptr<LmdbEnv> env(new LmdbEnv(raw, dir));
   if ((rc = mdb_env_set_maxdbs(raw, 8)) != 0) return lmdb_error(rc, "mdb_env_set_maxdbs");
   if ((rc = mdb_env_set_maxreaders(raw, options.max_readers)) != 0) {
     return lmdb_error(rc, "mdb_env_set_maxreaders");
@@ -146,6 +160,10 @@ Status StoreTxn::del(MDB_dbi dbi, std::span<const uint8_t> key) {
 Status StoreTxn::commit() {
   int rc = mdb_txn_commit(txn_);
   txn_ = nullptr;
+  if (rc == EIO && disk_nearly_full(env_.dir())) {
+    // LMDB 0.9.24 reports a short write (a full disk) as EIO.
+    return make_error(ErrorCode::kNoSpace, "mdb_txn_commit: the disk holding the store is full");
+  }
   if (rc != 0) return lmdb_error(rc, "mdb_txn_commit");
   return Status::Ok();
 }

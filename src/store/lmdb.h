@@ -60,6 +60,7 @@ class LmdbEnv {
   static Result<std::unique_ptr<LmdbEnv>> open(const std::string& dir, const EnvOptions& options);
 
   MDB_env* env() const { return env_; }
+  const std::string& dir() const { return dir_; }
   const Databases& dbs() const { return dbs_; }
 
   // A read transaction from a pool of reset ones (renewed here).
@@ -68,8 +69,9 @@ class LmdbEnv {
   void release_read(MDB_txn* txn);
 
  private:
-  explicit LmdbEnv(MDB_env* env) : env_(env) {}
+  explicit LmdbEnv(MDB_env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
   MDB_env* env_;
+  std::string dir_;
   Databases dbs_;
   std::mutex pool_mutex_;
   std::vector<MDB_txn*> read_pool_;

@@ -154,3 +154,36 @@ class DaemonTest(MountedTestCase):
             self.untrusted_store_is_refused(store, f"{name} is a symbolic link")
             with open(precious) as f:
                 self.assertEqual(f.read(), "keep me")
+
+    def test_a_full_disk_is_enospc_and_the_store_stays_readable(self):
+        disk = os.path.join(self.tmp, "disk")
+        os.mkdir(disk)
+        run("mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", disk)
+        self.addCleanup(run, "umount", "-l", disk, check=False)
+        noise = os.path.join(self.tmp, "noise.v")
+        run("vips", "gaussnoise", noise, "1200", "1000", "--mean", "128", "--sigma", "60")
+        mount = Mount(self.tmp, store=os.path.join(disk, "store"))
+        mount.mnt = os.path.join(self.tmp, "mnt-full")
+        os.makedirs(mount.mnt)
+        self.addCleanup(mount.stop)
+        mount.start()
+        committed = {}
+        refusal = None
+        for n in range(40):
+            source = os.path.join(self.tmp, f"c{n}.jpg")
+            run("vips", "crop", noise, f"{source}[Q=95]", str(n), "0", "1100", "1000")
+            target = mount.path(f"posts/{n}/photos/0/original.jpg")
+            result = subprocess.run(["cp", source, target], capture_output=True, text=True)
+            if result.returncode != 0:
+                refusal = result.stderr
+                break
+            committed[target] = source
+        self.assertIsNotNone(refusal, "12 MB took 40 MB of originals")
+        self.assertIn("No space left on device", refusal)
+        self.assertGreater(len(committed), 0)
+        for target, source in committed.items():
+            with open(target, "rb") as f, open(source, "rb") as g:
+                self.assertEqual(f.read(), g.read(), target)
+        mount.stop()
+        result = subprocess.run([BINARY, "fsck", mount.store], capture_output=True, text=True)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
