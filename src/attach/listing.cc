@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "attach/image_sets.h"
+#include "base/clock.h"
 #include "path/path.h"
 
 namespace iafs {
@@ -11,7 +12,7 @@ namespace {
 DirEntry dir_entry(ImagePath path) { return DirEntry{std::move(path), {}, {}, {}}; }
 
 std::string rfc3339(int64_t ns) {
-  time_t seconds = static_cast<time_t>(ns / 1000000000);
+  time_t seconds = to_timespec(ns).tv_sec;
   tm utc;
   gmtime_r(&seconds, &utc);
   char text[40];

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/unique_fd.h"
+
 namespace iafs {
 
 namespace {
@@ -36,7 +38,7 @@ LmdbEnv::~LmdbEnv() {
 
 Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::string& dir, const EnvOptions& options) {
   if (!options.read_only && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return make_error(ErrorCode::kIo, dir + ": " + std::strerror(errno));
+    return error_from_errno(dir);
   }
   MDB_env* raw = nullptr;
   int rc = mdb_env_create(&raw);
