@@ -1,5 +1,7 @@
 #include "attach/image_sets.h"
 
+#include <algorithm>
+
 #include "base/clock.h"
 #include "image/image.h"
 #include "path/path.h"
@@ -9,7 +11,29 @@ namespace iafs {
 
 ImageSets::ImageSets(Store& store, const Schema& schema, StagingArea& staging,
                      unsigned thumb_threads)
-    : store_(store), schema_(schema), staging_(staging), pool_(thumb_threads) {}
+    : store_(store),
+      schema_(schema),
+      staging_(staging),
+      decodes_(std::clamp<std::ptrdiff_t>(thumb_threads, 1, 1024)),
+      pool_(thumb_threads) {}
+
+namespace {
+
+// A permit to decode, held for one scope.
+class DecodePermit {
+ public:
+  explicit DecodePermit(std::counting_semaphore<1024>& permits) : permits_(permits) {
+    permits_.acquire();
+  }
+  ~DecodePermit() { permits_.release(); }
+  DecodePermit(const DecodePermit&) = delete;
+  DecodePermit& operator=(const DecodePermit&) = delete;
+
+ private:
+  std::counting_semaphore<1024>& permits_;
+};
+
+}  // namespace
 
 const AttachmentSchema* ImageSets::attachment_of(const ImageSetKey& set) const {
   return schema_.find_attachment(set.type, set.attachment);
@@ -85,7 +109,11 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
       if (!held || *held) return read.error();  // the bytes are there: a real error
       continue;                                 // replaced while reading
     }
-    auto thumb = iafs::make_thumbnail(bytes, *size, spec.format, attachment->thumbnails.quality);
+    Result<EncodedImage> thumb = make_error(ErrorCode::kIo, "not made");
+    {
+      DecodePermit permit(decodes_);
+      thumb = iafs::make_thumbnail(bytes, *size, spec.format, attachment->thumbnails.quality);
+    }
     ++resizes_;
     if (!thumb) {
       return make_error(ErrorCode::kIo, "cannot make thumbnail: " + thumb.error().message);
@@ -112,7 +140,11 @@ Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
   const AttachmentSchema* attachment = attachment_of(path.set);
   if (attachment == nullptr) return make_error(ErrorCode::kInvalid, "unknown attachment");
   if (bytes.empty()) return make_error(ErrorCode::kInvalid, "empty file: not an image");
-  auto info = probe_original(bytes, path.original_format, attachment->originals);
+  Result<ImageInfo> info = make_error(ErrorCode::kIo, "not probed");
+  {
+    DecodePermit permit(decodes_);
+    info = probe_original(bytes, path.original_format, attachment->originals);
+  }
   if (!info) return info.error();
   AttachOriginal op;
   op.set = path.set;

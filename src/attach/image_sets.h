@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <span>
 #include <string>
 #include <utility>
@@ -66,6 +67,9 @@ class ImageSets {
  public:
   static constexpr unsigned kMaxUploadsPerOpener = 256;
 
+  // `thumb_threads` resize threads; at most that many decodes (validations
+  // of uploads and resizes together) run at once, so that memory stays
+  // bounded however many clients upload.
   ImageSets(Store& store, const Schema& schema, StagingArea& staging, unsigned thumb_threads);
 
   const Schema& schema() const { return schema_; }
@@ -171,6 +175,7 @@ class ImageSets {
   const Schema& schema_;
   StagingArea& staging_;
   std::atomic<uint64_t> resizes_{0};
+  std::counting_semaphore<1024> decodes_;  // permits for a decode (see the constructor)
   std::mutex uploads_mutex_;
   std::multimap<ImageSetKey, StagedFile*> uploads_;  // open uploads, by set
   std::map<pid_t, unsigned> uploads_by_opener_;      // uploads_mutex_
