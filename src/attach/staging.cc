@@ -37,6 +37,17 @@ Result<ScratchFile> StagingArea::create_scratch(const ImageSetKey& set, const st
   std::lock_guard lock(mutex_);
   Key key{set, name};
   if (auto it = scratch_.find(key); it != scratch_.end()) return it->second;
+  if (scratch_.size() >= kMaxScratch) {
+    return make_error(ErrorCode::kNoSpace, "too many scratch files in the store");
+  }
+  size_t in_set = 0;
+  for (auto it = scratch_.lower_bound(Key{set, std::string()});
+       it != scratch_.end() && it->first.first == set && in_set < kMaxScratchPerSet; ++it) {
+    ++in_set;
+  }
+  if (in_set >= kMaxScratchPerSet) {
+    return make_error(ErrorCode::kNoSpace, "too many scratch files in one set directory");
+  }
   ScratchFile file;
   file.id = next_id_++;
   file.set = set;

@@ -31,6 +31,11 @@ struct ScratchFile {
 
 class StagingArea {
  public:
+  // Scratch files one set directory may hold, and all sets together: a
+  // client cannot fill the disk or the daemon's memory with names.
+  static constexpr size_t kMaxScratchPerSet = 64;
+  static constexpr size_t kMaxScratch = 16384;
+
   // Empties (creating if absent) `dir`: nothing staged survives a mount.
   static Result<std::unique_ptr<StagingArea>> open(const std::string& dir);
 
@@ -38,7 +43,7 @@ class StagingArea {
   Result<UniqueFd> new_upload_file();
 
   // Scratch files, by set and name. create_scratch returns the existing one
-  // if the name is taken.
+  // if the name is taken; past the limits above it is kNoSpace.
   Result<ScratchFile> create_scratch(const ImageSetKey& set, const std::string& name);
   std::optional<ScratchFile> find_scratch(const ImageSetKey& set, const std::string& name);
   std::vector<ScratchFile> list_scratch(const ImageSetKey& set);

@@ -354,3 +354,15 @@ Test(attach, removing_an_original_names_its_extension) {
   cr_expect_eq(wrong.error().code, ErrorCode::kNotFound);
   cr_expect(f.sets->find_original(at("/posts/1/photos/0/original.png")).ok());
 }
+
+Test(attach, a_set_directory_holds_a_bounded_number_of_scratch_files) {
+  Fixture f;
+  for (size_t n = 0; n < StagingArea::kMaxScratchPerSet; ++n) {
+    cr_assert(f.sets->create_scratch(at("/posts/1/photos/0/.tmp" + std::to_string(n))).ok());
+  }
+  auto refused = f.sets->create_scratch(at("/posts/1/photos/0/.one-more"));
+  cr_assert(!refused.ok());
+  cr_expect_eq(refused.error().code, ErrorCode::kNoSpace);
+  cr_expect(f.sets->create_scratch(at("/posts/1/photos/0/.tmp0")).ok(), "an existing name opens");
+  cr_expect(f.sets->create_scratch(at("/posts/1/photos/1/.tmp0")).ok(), "another set has room");
+}
