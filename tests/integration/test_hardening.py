@@ -164,7 +164,9 @@ class HardeningTest(MountedTestCase):
             def work(stop):
                 n = 0
                 while time.monotonic() < stop:
-                    target = self.p(f"posts/{index % 2}/photos/{n % 2}/original.jpg")
+                    # Each uploader its own entity: two cp creating one new
+                    # file race on O_EXCL (EEXIST) on any filesystem.
+                    target = self.p(f"posts/{index}/photos/{n % 2}/original.jpg")
                     result = subprocess.run(["cp", sources[(index + n) % 3], target],
                                             capture_output=True, timeout=60)
                     if result.returncode != 0:
@@ -174,7 +176,7 @@ class HardeningTest(MountedTestCase):
 
         def reader(stop):
             while time.monotonic() < stop:
-                for entity in (0, 1):
+                for entity in (0, 1, 2):
                     try:
                         self.read(self.p(f"posts/{entity}/photos/0/original.jpg"))
                         self.read(self.p(f"posts/{entity}/photos/0/thumb/64.jpg"))
