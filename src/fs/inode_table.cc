@@ -151,7 +151,7 @@ std::optional<FileVersion> InodeTable::retarget_file(fuse_ino_t nodeid, const Im
   unindex_file(nodeid, it->second.path);
   files_.emplace(path, nodeid);
   it->second.path = path;
-  std::optional<FileVersion> before = std::move(it->second.version);
+  std::optional<FileVersion> before = it->second.version;
   it->second.version = version;
   unkey(nodeid);
   if (path.kind != NodeKind::kStaging) {

@@ -13,7 +13,7 @@ void Notifier::start() {
   if (!stopped_) started_ = true;
 }
 
-void Notifier::submit(std::function<void()> job) {
+void Notifier::submit(const std::function<void()>& job) {
   {
     std::lock_guard lock(mutex_);
     if (started_ && !stopped_) {

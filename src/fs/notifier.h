@@ -27,7 +27,7 @@ class Notifier {
   void start();
   // Runs `job` (invalidate, reply, invalidate) on a thread of its own; before
   // start() and after stop(), right here.
-  void submit(std::function<void()> job);
+  void submit(const std::function<void()>& job);
   // Waits for the running jobs; later jobs run inline.
   void stop();
 
