@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "config/mount_options.h"
 #include "config/schema_parser.h"
 #include "fs/filesystem.h"
+#include "fs/sessions.h"
 #include "image/image.h"
 #include "log/log.h"
 #include "store/fsck.h"
@@ -59,11 +62,15 @@ std::string option_value(const std::string& text) {
   return out;
 }
 
-// The argv that libfuse parses: mount options and -d.
-std::vector<std::string> fuse_argv(const MountOptions& options) {
+// The argv that libfuse parses: mount options and -d. The serve mount takes
+// the same options, read-only.
+std::vector<std::string> fuse_argv(const MountOptions& options, bool serve_mount) {
   std::string opts =
       "fsname=" + option_value(options.store_dir) + ",subtype=imageattachfs,max_read=1048576";
-  for (const std::string& o : options.fuse_options) opts += "," + o;
+  for (const std::string& o : options.fuse_options) {
+    if (!serve_mount || (o != "rw" && o != "ro")) opts += "," + o;
+  }
+  if (serve_mount) opts += ",ro";
   std::vector<std::string> argv = {"imageattachfs", "-o", opts};
   if (options.debug) argv.push_back("-d");
   return argv;
@@ -81,52 +88,34 @@ StoreOptions store_options(const MountOptions& options) {
   return s;
 }
 
-// RAII for libfuse's C objects.
-struct SessionDestroy {
-  void operator()(fuse_session* session) const { fuse_session_destroy(session); }
+// Mounts a session of `fs` at `mountpoint` (the main mount, or with
+// `serve_mount` the read-only serve mount).
+struct Mounted {
+  SessionPtr session;
+  std::unique_ptr<MountedSession> mount;
 };
-using SessionPtr = std::unique_ptr<fuse_session, SessionDestroy>;
-struct LoopConfigDestroy {
-  void operator()(fuse_loop_config* config) const { fuse_loop_cfg_destroy(config); }
-};
-using LoopConfigPtr = std::unique_ptr<fuse_loop_config, LoopConfigDestroy>;
+Result<Mounted> mount_session(const MountOptions& options, Filesystem& fs,
+                              const std::string& mountpoint, bool serve_mount) {
+  std::vector<std::string> args = fuse_argv(options, serve_mount);
+  std::vector<char*> raw;
+  raw.reserve(args.size());
+  for (std::string& a : args) raw.push_back(a.data());
+  fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(raw.size()), raw.data());
+  const fuse_lowlevel_ops& ops =
+      serve_mount ? Filesystem::serve_operations() : Filesystem::operations();
+  Mounted out;
+  out.session.reset(fuse_session_new(&fargs, &ops, sizeof(fuse_lowlevel_ops), &fs));
+  fuse_opt_free_args(&fargs);
+  if (out.session == nullptr) return make_error(ErrorCode::kInvalid, "bad mount options");
+  fs.set_session(out.session.get());
+  out.mount = std::make_unique<MountedSession>(out.session.get(), mountpoint);
+  if (!out.mount->ok()) return make_error(ErrorCode::kIo, mountpoint + ": cannot mount");
+  return out;
+}
 
-// Signal handlers installed on a session, removed when this goes out of scope.
-class SignalHandlers {
- public:
-  explicit SignalHandlers(fuse_session* session)
-      : session_(session), ok_(fuse_set_signal_handlers(session) == 0) {}
-  ~SignalHandlers() {
-    if (ok_) fuse_remove_signal_handlers(session_);
-  }
-  SignalHandlers(const SignalHandlers&) = delete;
-  SignalHandlers& operator=(const SignalHandlers&) = delete;
-  bool ok() const { return ok_; }
-
- private:
-  fuse_session* session_;
-  bool ok_;
-};
-
-// The session mounted at a mountpoint, unmounted when this goes out of scope.
-class MountedSession {
- public:
-  MountedSession(fuse_session* session, const std::string& mountpoint)
-      : session_(session), ok_(fuse_session_mount(session, mountpoint.c_str()) == 0) {}
-  ~MountedSession() {
-    if (ok_) fuse_session_unmount(session_);
-  }
-  MountedSession(const MountedSession&) = delete;
-  MountedSession& operator=(const MountedSession&) = delete;
-  bool ok() const { return ok_; }
-
- private:
-  fuse_session* session_;
-  bool ok_;
-};
-
+// Serves the main mount until it ends, and the serve mount (if any) beside it.
 int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
-          const Schema& schema) {
+          Filesystem* serve_fs, fuse_session* serve_session, const Schema& schema) {
   auto store = Store::open(options.store_dir, store_options(options));
   if (!store) return fail(store.error().message), 1;
   auto staging = StagingArea::open(options.store_dir + "/staging");
@@ -134,23 +123,31 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
   if (Status s = image_init("imageattachfs"); !s) return fail(s.error().message), 1;
   unsigned threads = options.thumb_threads != 0 ? options.thumb_threads
                                                 : std::max(1u, std::thread::hardware_concurrency());
+  LoopSettings loop{options.single_thread, options.max_threads};
   int rc;
   {
     ImageSets sets(**store, schema, **staging, threads);
     fs.set_sets(&sets);
-    log_info("serving " + options.store_dir + " at " + options.mountpoint);
-    if (options.single_thread) {
-      rc = fuse_session_loop(session);
-    } else {
-      LoopConfigPtr config(fuse_loop_cfg_create());
-      fuse_loop_cfg_set_max_threads(config.get(), options.max_threads);
-      fuse_loop_cfg_set_idle_threads(config.get(), std::min(10u, options.max_threads));
-      rc = fuse_session_loop_mt(session, config.get());
+    std::unique_ptr<BackgroundLoop> serve_loop;
+    if (serve_fs != nullptr) {
+      serve_fs->set_sets(&sets);
+      serve_loop = std::make_unique<BackgroundLoop>(serve_session, options.serve_point, loop);
+      serve_loop->start();
+      log_info("serving " + options.store_dir + " read-only at " + options.serve_point);
     }
+    log_info("serving " + options.store_dir + " at " + options.mountpoint);
+    rc = run_loop(session, loop);
+    // The main mount's last invalidations may reach the serve mount's kernel:
+    // its loop answers until they are sent.
     fs.stop_notifier();
+    if (serve_loop) serve_loop->stop();
+    if (serve_fs != nullptr) serve_fs->stop_notifier();
   }
   image_shutdown();
-  return rc == 0 ? 0 : 1;
+  // libfuse's loop returns the signal that stopped it (SIGTERM from systemctl
+  // stop, SIGINT, SIGHUP): a clean stop.
+  bool stopped = rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP;
+  return stopped ? 0 : 1;
 }
 
 // imageattachfs fsck STORE [--repair]: exit 0 clean, 1 all repaired, 2 damage
@@ -216,25 +213,26 @@ int run(int argc, char** argv) {
     if (!check) return fail(check.error().message);
   }
 
-  std::vector<std::string> args = fuse_argv(*options);
-  std::vector<char*> raw;
-  raw.reserve(args.size());
-  for (std::string& a : args) raw.push_back(a.data());
-  fuse_args fargs = FUSE_ARGS_INIT(static_cast<int>(raw.size()), raw.data());
   Filesystem fs(options->store_dir, options->uid.value_or(getuid()),
                 options->gid.value_or(getgid()), options->umask);
-  SessionPtr session(
-      fuse_session_new(&fargs, &Filesystem::operations(), sizeof(fuse_lowlevel_ops), &fs));
-  fuse_opt_free_args(&fargs);
-  if (session == nullptr) return fail("bad mount options (see --help)");
-  fs.set_session(session.get());
-  SignalHandlers signals(session.get());
+  auto main_mount = mount_session(*options, fs, options->mountpoint, false);
+  if (!main_mount) return fail(main_mount.error().message + " (see --help)");
+  SignalHandlers signals(main_mount->session.get());
   if (!signals.ok()) return fail("cannot set signal handlers");
-  MountedSession mounted(session.get(), options->mountpoint);
-  if (!mounted.ok()) return fail(options->mountpoint + ": cannot mount");
+  std::optional<Filesystem> serve_fs;
+  Result<Mounted> serve_mount = Mounted{};
+  if (!options->serve_point.empty()) {
+    serve_fs.emplace(options->store_dir, options->uid.value_or(getuid()),
+                     options->gid.value_or(getgid()), options->umask);
+    serve_fs->serve_read_only();
+    serve_mount = mount_session(*options, *serve_fs, options->serve_point, true);
+    if (!serve_mount) return fail("serve=" + serve_mount.error().message);
+    fs.add_peer(&*serve_fs);
+  }
   if (fuse_daemonize(options->foreground || options->debug) != 0) return fail("cannot daemonize");
   if (!options->foreground && !options->debug) log_use_syslog();
-  return serve(session.get(), *options, fs, *schema);
+  return serve(main_mount->session.get(), *options, fs, serve_fs ? &*serve_fs : nullptr,
+               serve_mount->session.get(), *schema);
 }
 
 }  // namespace

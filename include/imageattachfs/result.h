@@ -28,6 +28,8 @@ enum class ErrorCode {
   kStale,         // ESTALE: look the name up again (fs/writer_nodes.h)
   kNameTooLong,   // ENAMETOOLONG: a name over 255 bytes (statfs's f_namemax)
   kTooMany,       // EMFILE: one client holds too many files open
+  kReadOnly,      // EROFS: a read-only mount (-o serve=)
+  kNotAsked,      // ENOSYS to OPEN/FLUSH: the kernel does without them from now on
 };
 
 struct Error {

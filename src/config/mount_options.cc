@@ -5,6 +5,7 @@
 #include <optional>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "base/numbers.h"
 
@@ -33,7 +34,8 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
   bool has_value = equals != std::string_view::npos;
   std::string_view value = has_value ? option.substr(equals + 1) : std::string_view();
   bool ours = name == "schema" || name == "mapsize" || name == "max_threads" ||
-              name == "thumb_threads" || name == "uid" || name == "gid" || name == "umask";
+              name == "thumb_threads" || name == "uid" || name == "gid" || name == "umask" ||
+              name == "serve";
   if (ours && (!has_value || value.empty())) {
     return invalid("option " + std::string(name) + " needs a value: " + std::string(name) + "=...");
   }
@@ -65,6 +67,8 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
       return invalid("bad umask '" + std::string(value) + "': expected octal, like 022");
     }
     options.umask = mask;
+  } else if (name == "serve") {
+    options.serve_point = std::string(value);
   } else if (name == "no_default_permissions") {
     if (has_value) return invalid("option no_default_permissions takes no value");
     options.no_default_permissions = true;
@@ -113,10 +117,10 @@ bool apply_flag(std::string_view arg, MountOptions& options) {
 }
 
 // STORE_DIR made absolute against the working directory, without requiring it to exist.
-Result<std::string> absolute_store_dir(const std::string& dir) {
+Result<std::string> absolute_path(const std::string& what, const std::string& dir) {
   std::error_code error;
   std::filesystem::path path = std::filesystem::absolute(dir, error);
-  if (error) return invalid("bad STORE_DIR '" + dir + "': " + error.message());
+  if (error) return invalid("bad " + what + " '" + dir + "': " + error.message());
   std::string text = path.lexically_normal().string();
   while (text.size() > 1 && text.back() == '/') text.pop_back();
   return text;
@@ -160,11 +164,22 @@ Result<MountOptions> parse_mount_options(int argc, const char* const* argv) {
     return status.error();
   }
   if (!positionals.empty() && !positionals[0].empty()) {
-    Result<std::string> store = absolute_store_dir(positionals[0]);
+    Result<std::string> store = absolute_path("STORE_DIR", positionals[0]);
     if (!store) return store.error();
     options.store_dir = std::move(store).value();
   }
   if (positionals.size() > 1) options.mountpoint = positionals[1];
+  // Absolute, so that unmounting at exit does not resolve them again.
+  for (auto [what, point] : {std::pair{"MOUNTPOINT", &options.mountpoint},
+                             std::pair{"serve=", &options.serve_point}}) {
+    if (point->empty()) continue;
+    Result<std::string> absolute = absolute_path(what, *point);
+    if (!absolute) return absolute.error();
+    *point = std::move(absolute).value();
+  }
+  if (!options.serve_point.empty() && options.serve_point == options.mountpoint) {
+    return invalid("serve=" + options.serve_point + " is the MOUNTPOINT itself");
+  }
   // With allow_other every local user reaches the mount: the kernel checks
   // modes and owners (default_permissions) unless explicitly told not to.
   auto has = [&](std::string_view o) {
@@ -201,6 +216,10 @@ std::string usage_text(const std::string& program) {
          "  uid=N, gid=N      owner and group the mount shows (default: the daemon's)\n"
          "  umask=OOO         taken from the modes shown (dirs 0777, originals 0666,\n"
          "                    thumbnails 0444; default 022)\n"
+         "  serve=PATH        also mount the store read-only at PATH for web servers:\n"
+         "                    reads there cost no request once cached (no OPEN, no\n"
+         "                    FLUSH); thumbnails are made on first lookup as here;\n"
+         "                    takes this mount's allow_other, uid=, gid=, umask=\n"
          "  no_default_permissions\n"
          "                    with allow_other, do not have the kernel check modes\n"
          "                    (default_permissions is added otherwise): every local\n"

@@ -12,7 +12,8 @@ namespace iafs {
 
 struct MountOptions {
   std::string store_dir;                // STORE_DIR (absolute after parsing)
-  std::string mountpoint;               // MOUNTPOINT (as given)
+  std::string mountpoint;               // MOUNTPOINT (absolute after parsing)
+  std::string serve_point;              // -o serve=PATH: the read-only serve mount, or empty
   std::string schema_path;              // -o schema=PATH; empty: the compiled-in default
   uint64_t map_size = 1ull << 40;       // -o mapsize=SIZE (base/numbers.h), default 1 TiB
   bool nometasync = false;              // -o nometasync: LMDB MDB_NOMETASYNC

@@ -84,10 +84,14 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat* attr, int to_set
   }
   auto st = fs.stat_of(*node, file);
   if (!st) return reply_error(req, st.error());
+  Invalidations changes;
   if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
     st->st_mtim = mtime_to_set(attr, to_set);
+    if (node->path.kind == NodeKind::kOriginal) Filesystem::add_peer_attributes(changes, node->path);
   }
-  fuse_reply_attr(req, &*st, fs.timeouts().attr);
+  double timeout = fs.timeouts().attr;
+  fs.reply_after(std::move(changes),
+                 [req, st = *st, timeout] { fuse_reply_attr(req, &st, timeout); });
 }
 
 void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char* name, size_t size) {

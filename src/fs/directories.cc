@@ -53,6 +53,7 @@ Result<size_t> fill_directory(Filesystem& fs, fuse_req_t req, const Node& node, 
     }
   }
   Status listed = fs.sets().list(node.path, after, [&](DirEntry&& entry) {
+    if (fs.serving() && entry.path.kind == NodeKind::kStaging) return true;  // see op_lookup
     if (skip > 0) {
       --skip;
       return true;

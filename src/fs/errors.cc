@@ -43,6 +43,10 @@ int errno_of(const Error& error) {
       return ENAMETOOLONG;
     case ErrorCode::kTooMany:
       return EMFILE;
+    case ErrorCode::kReadOnly:
+      return EROFS;
+    case ErrorCode::kNotAsked:
+      return ENOSYS;
   }
   return EIO;
 }

@@ -170,6 +170,7 @@ void Filesystem::retarget(const ImagePath& from, const ImagePath& to,
 
 void Filesystem::add_entry(Invalidations& out, const ImagePath& dir, const std::string& name,
                            bool after_reply) {
+  add_peer_name(out, dir, name);
   auto parent = inodes_.find_directory(dir);
   if (!parent) return;  // the kernel knows nothing in it
   (after_reply ? out.entries_after : out.entries).emplace_back(*parent, name);
@@ -177,6 +178,18 @@ void Filesystem::add_entry(Invalidations& out, const ImagePath& dir, const std::
 
 void Filesystem::add_files(Invalidations& out, const ImagePath& path) {
   for (fuse_ino_t nodeid : inodes_.find_files(path)) out.inodes.push_back(nodeid);
+}
+
+void Filesystem::add_peer_name(Invalidations& out, const ImagePath& dir, const std::string& name) {
+  out.peers.names.emplace_back(dir, name);
+}
+
+void Filesystem::add_peer_attributes(Invalidations& out, const ImagePath& path) {
+  out.peers.attributes.push_back(path);
+}
+
+void Filesystem::add_peer_moved_dir(Invalidations& out, const ImagePath& dir) {
+  out.peers.moved_dirs.push_back(dir);
 }
 
 void Filesystem::add_thumbnails(Invalidations& out, const ImagePath& set_dir,
@@ -210,16 +223,22 @@ void send_entries(fuse_session* session,
 }  // namespace
 
 void Filesystem::reply_after(Invalidations changes, std::function<void()> reply) {
-  if (session_ == nullptr || (changes.inodes.empty() && changes.entries.empty())) {
+  bool to_peers = !peers_.empty() && !changes.peers.empty();
+  if (session_ == nullptr ||
+      (changes.inodes.empty() && changes.entries.empty() && !to_peers)) {
     reply();
     reply = nullptr;
     if (session_ == nullptr || changes.entries_after.empty()) return;
   } else {
-    reply = [this, reply = std::move(reply), before = changes] {
+    reply = [this, reply = std::move(reply), before = changes, to_peers] {
       for (fuse_ino_t nodeid : before.inodes) {
         fuse_lowlevel_notify_inval_inode(session_, nodeid, 0, 0);
       }
       send_entries(session_, before.entries);
+      // The peers' kernels hold no lock for this request: all of it now.
+      if (to_peers) {
+        for (Filesystem* peer : peers_) peer->apply_peer_changes(before.peers);
+      }
       reply();
     };
   }
@@ -227,6 +246,31 @@ void Filesystem::reply_after(Invalidations changes, std::function<void()> reply)
     if (reply) reply();
     send_entries(session_, changes.entries_after);
   });
+}
+
+void Filesystem::apply_peer_changes(const PeerChanges& changes) {
+  if (session_ == nullptr) return;
+  // A moved set's directory nodes go first, so that the next lookup of its
+  // name makes a new directory inode: the old one's cached names (and its
+  // thumb/) are the images that moved away.
+  for (const ImagePath& dir : changes.moved_dirs) {
+    inodes_.detach_directory(dir);
+    if (auto parent = inodes_.find_directory(parent_path(dir))) {
+      std::string name = base_name(dir);
+      fuse_lowlevel_notify_inval_entry(session_, *parent, name.c_str(), name.size());
+    }
+  }
+  for (const auto& [dir, name] : changes.names) {
+    if (auto parent = inodes_.find_directory(dir)) {
+      fuse_lowlevel_notify_inval_entry(session_, *parent, name.c_str(), name.size());
+    }
+  }
+  // Attributes only (offset -1): a version's bytes never change, its pages stay.
+  for (const ImagePath& path : changes.attributes) {
+    for (fuse_ino_t nodeid : inodes_.find_files(path)) {
+      fuse_lowlevel_notify_inval_inode(session_, nodeid, -1, 0);
+    }
+  }
 }
 
 void Filesystem::log_refusal(const std::string& op, const ImagePath& path, const Error& error) {

@@ -6,6 +6,7 @@
 #include <fuse_lowlevel.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -51,13 +52,25 @@ struct FsTimeouts {
   double attr = 86400.0;
 };
 
+// What one request changed, for the other mounts of the store (-o serve=):
+// their kernels saw none of it, so it is named by path and resolved against
+// each peer's own nodes.
+struct PeerChanges {
+  std::vector<std::pair<ImagePath, std::string>> names;  // (directory, name)
+  std::vector<ImagePath> attributes;  // files whose attributes (mtime) changed
+  std::vector<ImagePath> moved_dirs;  // set directories that now hold other images
+  bool empty() const { return names.empty() && attributes.empty() && moved_dirs.empty(); }
+};
+
 // Invalidations of kernel caches that one request makes: `entries` are sent
 // before its reply, `entries_after` after it (names in a directory the
-// kernel holds locked for the request: DESIGN §5b), `inodes` before it.
+// kernel holds locked for the request: DESIGN §5b), `inodes` before it;
+// `peers` to every other mount of the store, before the reply.
 struct Invalidations {
   std::vector<std::pair<fuse_ino_t, std::string>> entries;
   std::vector<std::pair<fuse_ino_t, std::string>> entries_after;
   std::vector<fuse_ino_t> inodes;
+  PeerChanges peers;
 };
 
 class Filesystem {
@@ -69,10 +82,23 @@ class Filesystem {
   // bits of `umask` (directories 0777, originals 0666, thumbnails 0444).
   Filesystem(std::string store_dir, uid_t uid, gid_t gid, mode_t umask = 022);
 
-  // The operation table for fuse_session_new.
+  // The operation table for fuse_session_new; serve_operations() for a
+  // serve mount: every write refused with EROFS, FLUSH with ENOSYS.
   static const fuse_lowlevel_ops& operations();
+  static const fuse_lowlevel_ops& serve_operations();
 
   void set_session(fuse_session* session) { session_ = session; }
+  // This mount serves the store read-only to web servers (-o serve=): no
+  // writes, no scratch files shown, and once the kernel allows it no OPEN and
+  // no FLUSH: a cached file is read with no request at all.
+  void serve_read_only() { serving_ = true; }
+  bool serving() const { return serving_; }
+  // Called at INIT: whether the kernel opens files without asking (answering
+  // OPEN with ENOSYS turns that on for the connection).
+  void set_no_open(bool no_open) { no_open_ = no_open; }
+  bool no_open() const { return no_open_; }
+  // Another mount of the same store: it gets this mount's PeerChanges.
+  void add_peer(Filesystem* peer) { peers_.push_back(peer); }
   // Also starts the notifier thread: call after daemonizing.
   void set_sets(ImageSets* sets) {
     sets_ = sets;
@@ -129,6 +155,12 @@ class Filesystem {
   // holds the set directory: `dir_locked`), and its dropped thumbnails.
   void add_commit(Invalidations& out, const ImagePath& path, const Result<ApplyOutcome>& commit,
                   bool dir_locked);
+  // For the peers only (this mount's kernel made these changes itself): the
+  // name `name` in `dir` changed, the attributes of the files at `path`
+  // changed, the set directory `dir` holds other images now.
+  static void add_peer_name(Invalidations& out, const ImagePath& dir, const std::string& name);
+  static void add_peer_attributes(Invalidations& out, const ImagePath& path);
+  static void add_peer_moved_dir(Invalidations& out, const ImagePath& dir);
   // Sends `changes` and replies with `reply` (which calls fuse_reply_*), in
   // DESIGN §5b's order, on the notifier thread: the worker never waits on
   // the kernel. With nothing to invalidate first, replies at once.
@@ -136,6 +168,9 @@ class Filesystem {
   // Sends what is queued; later replies are sent inline. Call before the
   // session goes away.
   void stop_notifier() { notifier_.stop(); }
+  // Applies another mount's changes to this mount's kernel: invalidates what
+  // it knows of them (sent right here; call off the FUSE workers).
+  void apply_peer_changes(const PeerChanges& changes);
 
   // Logs a refusal: one line naming the path and the reason.
   void log_refusal(const std::string& op, const ImagePath& path, const Error& error);
@@ -154,6 +189,9 @@ class Filesystem {
   timespec mount_time_;
   FsTimeouts timeouts_;
   Notifier notifier_;
+  bool serving_ = false;
+  std::atomic<bool> no_open_ = false;
+  std::vector<Filesystem*> peers_;
 };
 
 // The errno of an Error: the one place errno values are born.

@@ -35,7 +35,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   const ImagePath& path = child->path;
   switch (path.kind) {
     case NodeKind::kOriginal: {
-      if (auto writer = fs.writer_entry(fuse_req_ctx(req)->pid, path)) {
+      if (auto writer = fs.serving() ? std::nullopt : fs.writer_entry(fuse_req_ctx(req)->pid, path)) {
         return (void)fuse_reply_entry(req, &*writer);
       }
       // A version replaced between finding and pinning it: find the new one.
@@ -51,6 +51,8 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     case NodeKind::kThumbnail:
       return lookup_thumbnail(req, fs, path);
     case NodeKind::kStaging: {
+      // Uploads in progress are the writers' business, not the web's.
+      if (fs.serving()) return reply_error(req, make_error(ErrorCode::kNotFound, "no such file"));
       auto scratch = fs.sets().find_scratch(path);
       if (!scratch) return reply_error(req, make_error(ErrorCode::kNotFound, "no such file"));
       return reply_entry(req, fs.entry_for(path, std::nullopt, scratch));

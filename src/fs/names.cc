@@ -27,6 +27,8 @@ void renamed_nodes(Filesystem& fs, const ImagePath& from, const ImagePath& to,
       return;
     case RenameOutcome::Kind::kSetMoved:
       fs.inodes().move_set_nodes(from.set, to.set);
+      Filesystem::add_peer_moved_dir(changes, from);
+      Filesystem::add_peer_moved_dir(changes, to);
       return;
     case RenameOutcome::Kind::kNothing:
       return;
@@ -50,6 +52,9 @@ void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     removed = fs.sets().remove_thumbnail(path);
   } else if (path.kind == NodeKind::kStaging) {
     removed = fs.sets().remove_scratch(path);
+  }
+  if (removed && path.kind != NodeKind::kStaging) {
+    Filesystem::add_peer_name(changes, child->dir.path, name);
   }
   fs.reply_after(std::move(changes), [req, removed] { reply_status(req, removed); });
 }

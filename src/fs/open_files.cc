@@ -64,6 +64,15 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
+  if (fs.serving()) {
+    if (wants_write(fi->flags)) return reply_error(req, make_error(ErrorCode::kReadOnly, "serve"));
+    // Its node pins the version it names until FORGET: the kernel may read
+    // it without opening (ENOSYS: no OPEN, no RELEASE from now on, and the
+    // pages of the immutable version kept).
+    if (fs.no_open() && !node->path.is_directory()) {
+      return reply_error(req, make_error(ErrorCode::kNotAsked, "no OPEN"));
+    }
+  }
   pid_t pid = fuse_req_ctx(req)->pid;
   if (node->path.kind == NodeKind::kOriginal && node->version && wants_write(fi->flags) &&
       fs.writers().send_back(pid, node->path)) {
@@ -89,18 +98,21 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   }
 }
 
-void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
-  Filesystem& fs = fs_of(req);
-  OpenFile& file = handle_of<OpenFile>(fi);
-  if (file.staged) {
-    fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
-    buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-    buf.buf[0].fd = file.staged->fd();
-    buf.buf[0].pos = off;
-    fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
-    return;
-  }
-  const FileVersion& version = *file.version;
+namespace {
+
+// A read with no file handle (a connection that opens without OPEN): of the
+// version the node names, pinned from its lookup to its FORGET.
+void read_node(fuse_req_t req, Filesystem& fs, fuse_ino_t nodeid, size_t size, off_t off) {
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  if (!node->version) return reply_error(req, make_error(ErrorCode::kIo, "no version to read"));
+  read_version(req, fs, node->path, *node->version, size, off);
+}
+
+}  // namespace
+
+void read_version(fuse_req_t req, Filesystem& fs, const ImagePath& path,
+                  const FileVersion& version, size_t size, off_t off) {
   if (static_cast<uint64_t>(off) >= version.size) {
     fuse_reply_buf(req, nullptr, 0);
     return;
@@ -115,9 +127,24 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
     fuse_reply_iov(req, iov.data(), static_cast<int>(iov.size()));
   });
   if (!read) {
-    fs.log_refusal("read", file.path, read.error());
+    fs.log_refusal("read", path, read.error());
     reply_error(req, read.error());
   }
+}
+
+void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_file_info* fi) {
+  Filesystem& fs = fs_of(req);
+  if (fi == nullptr || fi->fh == 0) return read_node(req, fs, nodeid, size, off);
+  OpenFile& file = handle_of<OpenFile>(fi);
+  if (file.staged) {
+    fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+    buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+    buf.buf[0].fd = file.staged->fd();
+    buf.buf[0].pos = off;
+    fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+    return;
+  }
+  read_version(req, fs, file.path, *file.version, size, off);
 }
 
 void release_file(Filesystem& fs, OpenFile* released) {

@@ -3,7 +3,8 @@
 
 namespace iafs {
 
-void op_init(void*, fuse_conn_info* conn) {
+void op_init(void* userdata, fuse_conn_info* conn) {
+  auto* fs = static_cast<Filesystem*>(userdata);
   // Large reads and writes; the kernel caches immutable files (keep_cache).
   conn->max_write = 1024 * 1024;
   conn->max_read = 1024 * 1024;  // equal to the max_read mount option (main.cc)
@@ -17,7 +18,23 @@ void op_init(void*, fuse_conn_info* conn) {
   if (conn->capable & FUSE_CAP_SPLICE_MOVE) conn->want |= FUSE_CAP_SPLICE_MOVE;
   // Every write must reach the staging file in order; no writeback caching.
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+  if (fs->serving()) {
+    // Opens with no OPEN (op_open answers ENOSYS once), and pages dropped
+    // only when told: a node's version never changes (its mtime may, by touch).
+    fs->set_no_open((conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0);
+    if (conn->capable & FUSE_CAP_EXPLICIT_INVAL_DATA) conn->want |= FUSE_CAP_EXPLICIT_INVAL_DATA;
+  }
 }
+
+namespace {
+
+// The serve mount (-o serve=) is mounted ro, so the kernel refuses writes
+// itself; these answer any that still come.
+void reply_read_only(fuse_req_t req) {
+  reply_error(req, make_error(ErrorCode::kReadOnly, "the serve mount is read-only"));
+}
+
+}  // namespace
 
 const fuse_lowlevel_ops& Filesystem::operations() {
   static const fuse_lowlevel_ops ops = [] {
@@ -51,6 +68,43 @@ const fuse_lowlevel_ops& Filesystem::operations() {
     o.setxattr = op_setxattr;
     o.removexattr = op_removexattr;
     o.statfs = op_statfs;
+    return o;
+  }();
+  return ops;
+}
+
+const fuse_lowlevel_ops& Filesystem::serve_operations() {
+  static const fuse_lowlevel_ops ops = [] {
+    fuse_lowlevel_ops o = operations();
+    o.setattr = [](fuse_req_t req, fuse_ino_t, struct stat*, int, fuse_file_info*) {
+      reply_read_only(req);
+    };
+    o.create = [](fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) {
+      reply_read_only(req);
+    };
+    o.write = [](fuse_req_t req, fuse_ino_t, const char*, size_t, off_t, fuse_file_info*) {
+      reply_read_only(req);
+    };
+    // ENOSYS stops FLUSH for the whole connection: a close costs nothing.
+    o.flush = [](fuse_req_t req, fuse_ino_t, fuse_file_info*) {
+      reply_error(req, make_error(ErrorCode::kNotAsked, "no FLUSH"));
+    };
+    o.mkdir = [](fuse_req_t req, fuse_ino_t, const char*, mode_t) { reply_read_only(req); };
+    o.rmdir = [](fuse_req_t req, fuse_ino_t, const char*) { reply_read_only(req); };
+    o.unlink = [](fuse_req_t req, fuse_ino_t, const char*) { reply_read_only(req); };
+    o.rename = [](fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*,
+                  unsigned int) { reply_read_only(req); };
+    o.link = [](fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { reply_read_only(req); };
+    o.symlink = [](fuse_req_t req, const char*, fuse_ino_t, const char*) {
+      reply_read_only(req);
+    };
+    o.mknod = [](fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) {
+      reply_read_only(req);
+    };
+    o.setxattr = [](fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) {
+      reply_read_only(req);
+    };
+    o.removexattr = [](fuse_req_t req, fuse_ino_t, const char*) { reply_read_only(req); };
     return o;
   }();
   return ops;

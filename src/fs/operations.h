@@ -20,6 +20,9 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);
 void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
                fuse_file_info* fi);
 void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_file_info* fi);
+// Replies to a read of `version` (the file at `path`) with its bytes from `off`.
+void read_version(fuse_req_t req, Filesystem& fs, const ImagePath& path,
+                  const FileVersion& version, size_t size, off_t off);
 void op_write(fuse_req_t req, fuse_ino_t nodeid, const char* buf, size_t size, off_t off,
               fuse_file_info* fi);
 void op_flush(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi);

@@ -59,11 +59,15 @@ class Mount:
     """A running imageattachfs daemon (in the foreground, a child of the test)
     serving a store in a temporary directory."""
 
-    def __init__(self, root, store=None, options=(), flags=()):
+    def __init__(self, root, store=None, options=(), flags=(), serve=False):
         self.root = root
         self.store = store or os.path.join(root, "store")
         self.mnt = os.path.join(root, "mnt")
         os.makedirs(self.mnt, exist_ok=True)
+        # With serve: the read-only serve mount (-o serve=) at root/serve.
+        self.serve = os.path.join(root, "serve") if serve else None
+        if self.serve:
+            os.makedirs(self.serve, exist_ok=True)
         self.log_path = os.path.join(root, f"daemon-{time.monotonic_ns()}.log")
         self.options = list(options)
         self.flags = list(flags)  # e.g. ["-s"]
@@ -75,6 +79,8 @@ class Mount:
         args = [BINARY]
         for option in self.options:
             args += ["-o", option]
+        if self.serve:
+            args += ["-o", "serve=" + self.serve]
         args += self.flags
         args += [self.store, self.mnt]
         if foreground:
@@ -82,7 +88,8 @@ class Mount:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
-        while not os.path.ismount(self.mnt):
+        while not (os.path.ismount(self.mnt) and
+                   (not self.serve or os.path.ismount(self.serve))):
             if self.proc.poll() is not None and foreground:
                 raise AssertionError(f"daemon exited {self.proc.returncode}: {self.read_log()}")
             if time.monotonic() > deadline:
@@ -100,11 +107,16 @@ class Mount:
         except OSError:
             return ""
 
-    def is_mounted(self):
-        """Whether the mount is in the mount table (os.path.ismount says no
-        for a mount whose daemon died: stat fails with ENOTCONN)."""
+    def is_mounted(self, point=None):
+        """Whether the mount (or `point`) is in the mount table (os.path.ismount
+        says no for a mount whose daemon died: stat fails with ENOTCONN)."""
         with open("/proc/self/mounts") as mounts:
-            return any(line.split()[1] == self.mnt for line in mounts)
+            return any(line.split()[1] == (point or self.mnt) for line in mounts)
+
+    def clear_serve(self):
+        """Unmounts a serve mount that its daemon left behind."""
+        if self.serve and self.is_mounted(self.serve):
+            run("fusermount3", "-uz", self.serve, check=False)
 
     def stop(self):
         """Unmounts (even a mount whose daemon died) and waits for the daemon;
@@ -121,6 +133,7 @@ class Mount:
                 self.proc.wait()
             self.log.close()
             self.proc = None
+        self.clear_serve()
 
     def kill9(self):
         """SIGKILL the daemon, then clear the dead mount."""
@@ -129,6 +142,7 @@ class Mount:
         self.log.close()
         self.proc = None
         run("fusermount3", "-uz", self.mnt, check=False)
+        self.clear_serve()
 
 
 class MountedTestCase(unittest.TestCase):
@@ -136,14 +150,17 @@ class MountedTestCase(unittest.TestCase):
 
     mount_options = ()
     mount_flags = ()
+    mount_serve = False  # also the serve mount, at self.serve
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="iafs-it-")
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
-        self.mount = Mount(self.tmp, options=self.mount_options, flags=self.mount_flags)
+        self.mount = Mount(self.tmp, options=self.mount_options, flags=self.mount_flags,
+                           serve=self.mount_serve)
         self.addCleanup(self.mount.stop)
         self.mount.start()
         self.mnt = self.mount.mnt
+        self.serve = self.mount.serve
 
     def p(self, relative):
         return self.mount.path(relative)
