@@ -88,6 +88,9 @@ StoreOptions store_options(const MountOptions& options) {
   return s;
 }
 
+// Readahead of the mounts: as large as a READ may be (max_read, max_write).
+constexpr unsigned kReadaheadKib = 1024;
+
 // Mounts a session of `fs` at `mountpoint` (the main mount, or with
 // `serve_mount` the read-only serve mount).
 struct Mounted {
@@ -110,6 +113,7 @@ Result<Mounted> mount_session(const MountOptions& options, Filesystem& fs,
   fs.set_session(out.session.get());
   out.mount = std::make_unique<MountedSession>(out.session.get(), mountpoint);
   if (!out.mount->ok()) return make_error(ErrorCode::kIo, mountpoint + ": cannot mount");
+  fs.set_readahead(mountpoint, kReadaheadKib);
   return out;
 }
 

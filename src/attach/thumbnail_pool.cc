@@ -1,6 +1,19 @@
 #include "attach/thumbnail_pool.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 namespace iafs {
+namespace {
+
+// Resizes yield the CPU to everything else the daemon and the machine do: a
+// burst of new thumbnails must not slow reads of cached ones (on Linux,
+// nice applies to the calling thread).
+constexpr int kResizeNice = 10;  // added to the daemon's own
+
+}  // namespace
 
 ThumbnailPool::ThumbnailPool(unsigned threads) {
   if (threads == 0) threads = 1;
@@ -29,6 +42,11 @@ void ThumbnailPool::submit(const std::string& key, Make make, Done done) {
 }
 
 void ThumbnailPool::work() {
+  errno = 0;
+  int nice = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  if (errno == 0 && nice < kResizeNice) {
+    (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), nice + kResizeNice);
+  }
   for (;;) {
     std::string key;
     Make make;

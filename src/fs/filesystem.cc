@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "base/clock.h"
+#include "fs/sessions.h"
 #include "log/log.h"
 #include "path/path.h"
 
@@ -26,6 +27,9 @@ Filesystem::Filesystem(std::string store_dir, uid_t uid, gid_t gid, mode_t umask
 }
 
 std::optional<Node> Filesystem::node_or_reply(fuse_req_t req, fuse_ino_t nodeid) {
+  std::call_once(readahead_once_, [this] {
+    if (!readahead_mountpoint_.empty()) raise_readahead(readahead_mountpoint_, readahead_kib_);
+  });
   std::optional<Node> node = inodes_.get(nodeid);
   if (!node) reply_error(req, make_error(ErrorCode::kNotFound, "unknown nodeid"));
   return node;

@@ -97,6 +97,12 @@ class Filesystem {
   // OPEN with ENOSYS turns that on for the connection).
   void set_no_open(bool no_open) { no_open_ = no_open; }
   bool no_open() const { return no_open_; }
+  // The readahead to set on the mount at `mountpoint` once INIT is done
+  // (INIT sets it to the kernel's default): at the first request after it.
+  void set_readahead(std::string mountpoint, unsigned kib) {
+    readahead_mountpoint_ = std::move(mountpoint);
+    readahead_kib_ = kib;
+  }
   // Another mount of the same store: it gets this mount's PeerChanges.
   void add_peer(Filesystem* peer) { peers_.push_back(peer); }
   // Also starts the notifier thread: call after daemonizing.
@@ -192,6 +198,9 @@ class Filesystem {
   bool serving_ = false;
   std::atomic<bool> no_open_ = false;
   std::vector<Filesystem*> peers_;
+  std::string readahead_mountpoint_;
+  unsigned readahead_kib_ = 0;
+  std::once_flag readahead_once_;
 };
 
 // The errno of an Error: the one place errno values are born.

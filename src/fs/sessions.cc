@@ -3,6 +3,9 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <chrono>
 
 #include "log/log.h"
@@ -31,6 +34,41 @@ MountedSession::MountedSession(fuse_session* session, std::string mountpoint)
 
 MountedSession::~MountedSession() {
   if (ok_) fuse_session_unmount(session_);
+}
+
+namespace {
+
+// A mountinfo path field: space, tab, newline and backslash are octal escapes.
+std::string mountinfo_escape(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\\') {
+      char code[5];
+      std::snprintf(code, sizeof code, "\\%03o", static_cast<unsigned char>(c));
+      out += code;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void raise_readahead(const std::string& mountpoint, unsigned kib) {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  std::string device;  // MAJOR:MINOR of the last mount at mountpoint
+  const std::string wanted = mountinfo_escape(mountpoint);
+  while (std::getline(mountinfo, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, point;
+    if (fields >> id >> parent >> dev >> root >> point && point == wanted) device = dev;
+  }
+  if (device.empty()) return log_debug("readahead: " + mountpoint + " not in mountinfo");
+  std::ofstream knob("/sys/class/bdi/" + device + "/read_ahead_kb");
+  knob << kib << std::flush;
+  if (!knob) log_debug("readahead of " + mountpoint + " (bdi " + device + ") stays the kernel's");
 }
 
 int run_loop(fuse_session* session, const LoopSettings& settings) {

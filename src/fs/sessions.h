@@ -46,6 +46,13 @@ class MountedSession {
   bool ok_;
 };
 
+// Raises the readahead of the mount at `mountpoint` (its bdi's
+// read_ahead_kb, which only root may write) to `kib`: the kernel's default
+// of 128 KiB turns a cold read of a large original into many small READs.
+// Reads /proc/self/mountinfo, never the mount itself (its loop may not run
+// yet). Logs at debug level when it cannot.
+void raise_readahead(const std::string& mountpoint, unsigned kib);
+
 struct LoopSettings {
   bool single_thread = false;
   unsigned max_threads = 64;
