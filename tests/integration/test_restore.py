@@ -8,6 +8,7 @@ import errno
 import hashlib
 import os
 import re
+import threading
 
 from harness import Mount, MountedTestCase, run
 
@@ -120,6 +121,37 @@ class RestoreTest(MountedTestCase):
         backup = self.archive(first + rest)
         restored = self.fresh_mount()
         result = tool("tar", "-xf", backup, cwd=restored.mnt)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assert_restored(restored, result.stderr, self.tar_errors(result.stderr))
+
+    def test_tar_extract_ends_while_readers_make_the_thumbnails(self):
+        backup = self.archive(self.full_tree())
+        restored = self.fresh_mount()
+        done = threading.Event()
+        failures = []
+
+        def reader():
+            while not done.is_set():
+                for thumb in THUMBNAILS:
+                    try:
+                        with open(restored.path(thumb), "rb") as f:
+                            if sha(f.read()) != self.thumbs[thumb]:
+                                failures.append(f"{thumb}: other bytes")
+                    except FileNotFoundError:
+                        pass  # its original is not restored yet
+                    except OSError as e:
+                        failures.append(f"{thumb}: {e}")
+
+        readers = [threading.Thread(target=reader) for _ in range(3)]
+        for t in readers:
+            t.start()
+        try:
+            result = tool("tar", "-xf", backup, cwd=restored.mnt)
+        finally:
+            done.set()
+            for t in readers:
+                t.join()
+        self.assertEqual(failures, [])
         self.assertEqual(result.returncode, 2, result.stderr)
         self.assert_restored(restored, result.stderr, self.tar_errors(result.stderr))
 
