@@ -53,7 +53,10 @@ Result<FileVersion> ImageSets::find_original(const ImagePath& path) {
   return version_of(**record);
 }
 
-Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path) {
+Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path, pid_t looker) {
+  if (removed_thumbnails_.hides(looker, path)) {
+    return make_error(ErrorCode::kNotFound, "just removed by this thread");
+  }
   auto record = store_.get_set(path.set);
   if (!record) return record.error();
   if (!record->has_value()) return make_error(ErrorCode::kNotFound, "the set holds no original");
@@ -163,8 +166,10 @@ Result<ApplyOutcome> ImageSets::remove_original(const ImagePath& path) {
   return store_.apply(Op{RemoveSet{path.set, path.original_ext}, now_ns()});
 }
 
-Status ImageSets::remove_thumbnail(const ImagePath& path) {
-  return store_.remove_thumbnail(path.set, path.thumbnail);
+Status ImageSets::remove_thumbnail(const ImagePath& path, pid_t remover) {
+  Status removed = store_.remove_thumbnail(path.set, path.thumbnail);
+  if (removed) removed_thumbnails_.removed(remover, path);
+  return removed;
 }
 
 Result<ApplyOutcome> ImageSets::set_mtime(const ImagePath& original, int64_t mtime_ns) {

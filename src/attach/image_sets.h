@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "attach/file_version.h"
+#include "attach/removed_thumbnails.h"
 #include "attach/staged_file.h"
 #include "attach/staging.h"
 #include "attach/thumbnail_pool.h"
@@ -78,9 +79,10 @@ class ImageSets {
   // holds one under another extension.
   Result<FileVersion> find_original(const ImagePath& path);
 
-  // The thumbnail at `path` (kThumbnail) if stored. kNotFound when the set
-  // holds no original or the size is larger than the original's.
-  Result<ThumbnailLookup> find_thumbnail(const ImagePath& path);
+  // The thumbnail at `path` (kThumbnail) if stored, as thread `looker` sees
+  // it. kNotFound when the set holds no original, the size is larger than the
+  // original's, or `looker` has just removed it (see RemovedThumbnails).
+  Result<ThumbnailLookup> find_thumbnail(const ImagePath& path, pid_t looker = 0);
 
   // Gets or makes the thumbnail at `path` on the resize pool; `done` runs on a
   // pool thread. Concurrent calls for one thumbnail make it once.
@@ -147,7 +149,8 @@ class ImageSets {
   // Removes the set of the original at `path` (only if its original is under
   // that extension, checked in the same transaction).
   Result<ApplyOutcome> remove_original(const ImagePath& path);
-  Status remove_thumbnail(const ImagePath& path);
+  // Drops the thumbnail at `path`; `remover`'s next lookup of it finds it gone.
+  Status remove_thumbnail(const ImagePath& path, pid_t remover = 0);
   Status remove_scratch(const ImagePath& path);
   Result<ApplyOutcome> set_mtime(const ImagePath& original, int64_t mtime_ns);
 
@@ -179,6 +182,7 @@ class ImageSets {
   std::mutex uploads_mutex_;
   std::multimap<ImageSetKey, StagedFile*> uploads_;  // open uploads, by set
   std::map<pid_t, unsigned> uploads_by_opener_;      // uploads_mutex_
+  RemovedThumbnails removed_thumbnails_;
   ThumbnailPool pool_;  // last: its threads stop before the rest is destroyed
 };
 

@@ -49,7 +49,7 @@ void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     removed = status_of(outcome);
     if (outcome) fs.add_thumbnails(changes, child->dir.path, outcome->dropped_thumbnails);
   } else if (path.kind == NodeKind::kThumbnail) {
-    removed = fs.sets().remove_thumbnail(path);
+    removed = fs.sets().remove_thumbnail(path, fuse_req_ctx(req)->pid);
   } else if (path.kind == NodeKind::kStaging) {
     removed = fs.sets().remove_scratch(path);
   }

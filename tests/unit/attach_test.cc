@@ -164,6 +164,19 @@ Test(attach, a_thumbnail_wider_than_the_original_is_not_found) {
   cr_expect(f.sets->find_thumbnail(at("/posts/1/photos/0/thumb/200.jpg")).ok());
 }
 
+Test(attach, a_removed_thumbnail_is_gone_once_for_its_remover_only) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.jpg", test::make_image(400, 300, ".jpg"));
+  auto thumb = at("/posts/1/photos/0/thumb/100.jpg");
+  cr_assert(make_and_wait(*f.sets, thumb).ok());
+  cr_assert(f.sets->remove_thumbnail(thumb, 500).ok());
+  cr_expect(f.sets->find_thumbnail(thumb, 501).ok(), "another thread finds it (to make)");
+  auto remover = f.sets->find_thumbnail(thumb, 500);
+  cr_assert(!remover.ok());
+  cr_expect_eq(remover.error().code, ErrorCode::kNotFound);
+  cr_expect(f.sets->find_thumbnail(thumb, 500).ok(), "the remover's next lookup makes it");
+}
+
 Test(attach, replacing_an_original_drops_its_thumbnails) {
   Fixture f;
   auto original = at("/posts/1/photos/0/original.jpg");
