@@ -14,7 +14,10 @@ void reply_entry(fuse_req_t req, Result<fuse_entry_param> entry) {
 }
 
 void lookup_thumbnail(fuse_req_t req, Filesystem& fs, const ImagePath& path) {
-  auto found = fs.sets().find_thumbnail(path, fuse_req_ctx(req)->pid);
+  // The serve mount takes no writes: a thread's own removal of a thumbnail
+  // (through the main mount) hides it from that thread only there.
+  pid_t looker = fs.serving() ? 0 : fuse_req_ctx(req)->pid;
+  auto found = fs.sets().find_thumbnail(path, looker);
   if (!found) return reply_error(req, found.error());
   if (found->stored) return reply_entry(req, fs.entry_for(path, found->stored, std::nullopt));
   fs.sets().make_thumbnail(path, [req, &fs, path](const Result<FileVersion>& made) {
