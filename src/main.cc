@@ -124,6 +124,7 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
   if (!store) return fail(store.error().message), 1;
   auto staging = StagingArea::open(options.store_dir + "/staging");
   if (!staging) return fail(staging.error().message), 1;
+  (*staging)->set_scratch_ttl(static_cast<int64_t>(options.scratch_ttl_s) * 1000000000);
   if (Status s = image_init("imageattachfs"); !s) return fail(s.error().message), 1;
   unsigned threads = options.thumb_threads != 0 ? options.thumb_threads
                                                 : std::max(1u, std::thread::hardware_concurrency());

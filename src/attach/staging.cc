@@ -5,9 +5,47 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
+#include "base/clock.h"
+#include "log/log.h"
+
 namespace iafs {
+namespace {
+
+constexpr int64_t kSweepIntervalNs = int64_t{60} * 1000000000;
+
+std::string set_text(const ImageSetKey& set) {
+  return set.type + "/" + set.id.text + "/" + set.attachment + "/" + std::to_string(set.index);
+}
+
+}  // namespace
+
+void StagingArea::set_scratch_ttl(int64_t ttl_ns) {
+  std::lock_guard lock(mutex_);
+  ttl_ns_ = std::max<int64_t>(0, ttl_ns);
+  next_sweep_ns_ = 0;
+}
+
+void StagingArea::expire_unchanged() {
+  if (ttl_ns_ == 0) return;
+  int64_t now = now_ns();
+  if (now < next_sweep_ns_) return;
+  next_sweep_ns_ = now + std::min(kSweepIntervalNs, std::max<int64_t>(ttl_ns_ / 2, 1));
+  for (auto it = scratch_.begin(); it != scratch_.end();) {
+    struct stat st;
+    if (stat(it->second.file.c_str(), &st) != 0 || now - to_ns(st.st_ctim) < ttl_ns_) {
+      ++it;
+      continue;
+    }
+    log_info("scratch file " + it->second.name + " in " + set_text(it->first.first) +
+             " removed: unchanged for " + std::to_string((now - to_ns(st.st_ctim)) / 1000000000) +
+             " s (" + std::to_string(st.st_size) + " bytes)");
+    unlink(it->second.file.c_str());
+    it = scratch_.erase(it);
+  }
+}
 
 Result<std::unique_ptr<StagingArea>> StagingArea::open(const std::string& dir) {
   if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return error_from_errno(dir);
@@ -35,6 +73,7 @@ Result<UniqueFd> StagingArea::new_upload_file() {
 
 Result<ScratchFile> StagingArea::create_scratch(const ImageSetKey& set, const std::string& name) {
   std::lock_guard lock(mutex_);
+  expire_unchanged();
   Key key{set, name};
   if (auto it = scratch_.find(key); it != scratch_.end()) return it->second;
   if (scratch_.size() >= kMaxScratch) {
@@ -62,6 +101,7 @@ Result<ScratchFile> StagingArea::create_scratch(const ImageSetKey& set, const st
 std::optional<ScratchFile> StagingArea::find_scratch(const ImageSetKey& set,
                                                      const std::string& name) {
   std::lock_guard lock(mutex_);
+  expire_unchanged();
   auto it = scratch_.find(Key{set, name});
   if (it == scratch_.end()) return std::nullopt;
   return it->second;
@@ -69,6 +109,7 @@ std::optional<ScratchFile> StagingArea::find_scratch(const ImageSetKey& set,
 
 std::vector<ScratchFile> StagingArea::list_scratch(const ImageSetKey& set) {
   std::lock_guard lock(mutex_);
+  expire_unchanged();
   std::vector<ScratchFile> out;
   for (auto it = scratch_.lower_bound(Key{set, std::string()});
        it != scratch_.end() && it->first.first == set; ++it) {

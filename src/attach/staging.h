@@ -35,6 +35,9 @@ class StagingArea {
   // client cannot fill the disk or the daemon's memory with names.
   static constexpr size_t kMaxScratchPerSet = 64;
   static constexpr size_t kMaxScratch = 16384;
+  // A scratch file nobody has changed for this long (a client died in the
+  // middle of a transfer) is removed: its name and its bytes.
+  static constexpr int64_t kDefaultScratchTtlNs = int64_t{24} * 3600 * 1000000000;
 
   // Empties (creating if absent) `dir`: nothing staged survives a mount.
   static Result<std::unique_ptr<StagingArea>> open(const std::string& dir);
@@ -57,14 +60,25 @@ class StagingArea {
   // moved onto a name the target holds replaces it.
   void move_set(const ImageSetKey& from, const ImageSetKey& to);
 
+  // How long an unchanged scratch file is kept (0: until unmount). "Changed"
+  // is its inode's change time: every write, truncation and mtime setting
+  // (rsync sets an old mtime before its rename) renews it. Expired files are
+  // removed, one log line each, when scratch files are created, looked up or
+  // listed, at most once per sweep interval (a minute, or half the ttl).
+  void set_scratch_ttl(int64_t ttl_ns);
+
  private:
   using Key = std::pair<ImageSetKey, std::string>;
   explicit StagingArea(std::string dir) : dir_(std::move(dir)) {}
+  // REQUIRES mutex_ held.
+  void expire_unchanged();
 
   std::string dir_;
   std::mutex mutex_;
   uint64_t next_id_ = 1;
   std::map<Key, ScratchFile> scratch_;
+  int64_t ttl_ns_ = kDefaultScratchTtlNs;
+  int64_t next_sweep_ns_ = 0;
 };
 
 }  // namespace iafs

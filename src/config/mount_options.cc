@@ -35,7 +35,7 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
   std::string_view value = has_value ? option.substr(equals + 1) : std::string_view();
   bool ours = name == "schema" || name == "mapsize" || name == "max_threads" ||
               name == "thumb_threads" || name == "uid" || name == "gid" || name == "umask" ||
-              name == "serve";
+              name == "serve" || name == "scratch_ttl";
   if (ours && (!has_value || value.empty())) {
     return invalid("option " + std::string(name) + " needs a value: " + std::string(name) + "=...");
   }
@@ -67,6 +67,13 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
       return invalid("bad umask '" + std::string(value) + "': expected octal, like 022");
     }
     options.umask = mask;
+  } else if (name == "scratch_ttl") {
+    std::optional<uint64_t> seconds = parse_number(value, uint64_t{10} * 365 * 86400, false);
+    if (!seconds) {
+      return invalid("bad scratch_ttl '" + std::string(value) +
+                     "': expected seconds, 0 to 315360000 (0: never)");
+    }
+    options.scratch_ttl_s = *seconds;
   } else if (name == "serve") {
     options.serve_point = std::string(value);
   } else if (name == "no_default_permissions") {
@@ -216,6 +223,9 @@ std::string usage_text(const std::string& program) {
          "  uid=N, gid=N      owner and group the mount shows (default: the daemon's)\n"
          "  umask=OOO         taken from the modes shown (dirs 0777, originals 0666,\n"
          "                    thumbnails 0444; default 022)\n"
+         "  scratch_ttl=SECONDS\n"
+         "                    scratch files unchanged this long are removed (default\n"
+         "                    86400; 0: kept until unmount)\n"
          "  serve=PATH        also mount the store read-only at PATH for web servers:\n"
          "                    reads there cost no request once cached (no OPEN, no\n"
          "                    FLUSH); thumbnails are made on first lookup as here;\n"

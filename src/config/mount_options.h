@@ -19,6 +19,7 @@ struct MountOptions {
   bool nometasync = false;              // -o nometasync: LMDB MDB_NOMETASYNC
   unsigned max_threads = 64;            // -o max_threads=N: FUSE worker threads
   unsigned thumb_threads = 0;           // -o thumb_threads=N: resize pool; 0 = one per core
+  uint64_t scratch_ttl_s = 86400;       // -o scratch_ttl=SECONDS: unchanged scratch files go; 0 = never
   std::optional<uint32_t> uid;          // -o uid=N: the owner the mount shows
   std::optional<uint32_t> gid;          // -o gid=N
   unsigned umask = 022;                 // -o umask=OOO: taken from the modes shown

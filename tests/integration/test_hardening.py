@@ -239,3 +239,38 @@ class HardeningTest(MountedTestCase):
                 os.close(fd)
             except OSError:
                 pass
+
+    def test_unchanged_scratch_files_expire_and_changed_ones_stay(self):
+        self.mount.stop()
+        self.mount = Mount(self.tmp, options=["scratch_ttl=2"])
+        self.addCleanup(self.mount.stop)
+        self.mount.start()
+        set_dir = self.p(SET)
+        abandoned = os.path.join(set_dir, ".original.jpg.abandoned")
+        with open(abandoned, "wb") as f:
+            f.write(b"x" * 100000)  # a transfer that died here
+        kept = os.path.join(set_dir, ".original.jpg.active")
+        old = os.path.join(set_dir, ".original.jpg.old-mtime")
+        with open(old, "wb") as f:
+            f.write(b"y")
+        fd = os.open(kept, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + 5
+            i = 0
+            while time.monotonic() < deadline:
+                os.pwrite(fd, b"z", i)  # a slow transfer, still going
+                # rsync sets the source's (old) mtime before its rename: the
+                # file is changed by that, not abandoned.
+                os.utime(old, (946684800, 946684800))
+                i += 1
+                time.sleep(0.3)
+            names = os.listdir(set_dir)
+        finally:
+            os.close(fd)
+        self.assertNotIn(".original.jpg.abandoned", names)
+        self.assertIn(".original.jpg.active", names)
+        self.assertIn(".original.jpg.old-mtime", names)
+        self.assertFalse(os.path.exists(abandoned))
+        self.assertRegex(self.mount.read_log(),
+                         r"scratch file \.original\.jpg\.abandoned in .* removed: unchanged")
+        self.assertEqual(os.path.getsize(kept), i)
