@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fs/operations.h"
+#include "fs/snapshots.h"
 
 namespace iafs {
 namespace {
@@ -64,6 +65,8 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
+  // A snapshot node is read by nodeid and gets no file handle (fs/snapshots.h).
+  if (node->snapshot) return open_snapshot(req, *node, fi);
   pid_t pid = fuse_req_ctx(req)->pid;
   if (node->path.kind == NodeKind::kOriginal && node->version && wants_write(fi->flags) &&
       fs.writers().send_back(pid, node->path)) {
@@ -89,7 +92,9 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   }
 }
 
-void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) {
+void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_file_info* fi) {
+  // No file handle (a snapshot's open gives none): what to read is the node's.
+  if (fi->fh == 0) return read_by_node(req, nodeid, size, off);
   Filesystem& fs = fs_of(req);
   OpenFile& file = handle_of<OpenFile>(fi);
   if (file.staged) {
@@ -129,7 +134,7 @@ void release_file(Filesystem& fs, OpenFile* released) {
 }
 
 void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  release_file(fs_of(req), &handle_of<OpenFile>(fi));
+  if (fi->fh != 0) release_file(fs_of(req), &handle_of<OpenFile>(fi));  // 0: a snapshot's
   fuse_reply_err(req, 0);
 }
 

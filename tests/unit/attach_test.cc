@@ -366,3 +366,93 @@ Test(attach, a_set_directory_holds_a_bounded_number_of_scratch_files) {
   cr_expect(f.sets->create_scratch(at("/posts/1/photos/0/.tmp0")).ok(), "an existing name opens");
   cr_expect(f.sets->create_scratch(at("/posts/1/photos/1/.tmp0")).ok(), "another set has room");
 }
+
+// Counters (set_metrics.cc).
+
+namespace {
+
+// The value of sample `line_start` ("name{labels}") in `sets`' metrics text.
+std::string sample_of(ImageSets& sets, const std::string& name) {
+  auto text = sets.metrics_text();
+  cr_assert(text.ok());
+  size_t at = text->find("\n" + name + " ");
+  cr_assert(at != std::string::npos, "no sample %s in:\n%s", name.c_str(), text->c_str());
+  size_t start = at + name.size() + 2;
+  return text->substr(start, text->find('\n', start) - start);
+}
+
+}  // namespace
+
+Test(attach, a_thumbnail_is_counted_made_once_and_found_after) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.jpg", test::make_image(600, 400, ".jpg"));
+  ImagePath thumb = at("/posts/1/photos/0/thumb/100.jpg");
+  cr_assert(make_and_wait(*f.sets, thumb).ok());
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total").c_str(), "1");
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnail_seconds_count").c_str(), "1");
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnails_stored").c_str(), "1");
+  auto found = f.sets->find_thumbnail(thumb);
+  cr_assert(found.ok() && found->stored);
+  cr_assert(make_and_wait(*f.sets, thumb).ok());  // stored already: no resize
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total").c_str(), "1");
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnails_found_total").c_str(), "2");
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnail_bytes").c_str(),
+                   std::to_string(found->stored->size).c_str());
+}
+
+Test(attach, a_thumbnail_that_cannot_be_made_counts_as_a_failure) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.jpg", test::make_image(600, 400, ".jpg"));
+  // Larger than the original: not found, which is no failure.
+  cr_assert_not(make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/900.jpg")).ok());
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnail_failures_total").c_str(), "0");
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total").c_str(), "0");
+}
+
+Test(attach, uploads_are_counted_committed_or_refused_by_reason) {
+  Fixture f;
+  ImagePath original = at("/posts/1/photos/0/original.jpg");
+  auto jpeg = test::make_image(300, 200, ".jpg");
+  auto upload = f.sets->begin_upload(original, true, 0);
+  cr_assert(upload.ok());
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_uploads_in_progress").c_str(), "1");
+  cr_assert((*upload)->write(jpeg, 0).ok());
+  cr_assert(f.sets->commit_upload(**upload).ok());
+  cr_assert(f.sets->commit_upload(**upload).ok());  // a second flush of the same bytes
+  f.sets->end_upload(**upload);
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_uploads_committed_total").c_str(), "1");
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_uploads_in_progress").c_str(), "0");
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_originals_stored").c_str(), "1");
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_original_bytes").c_str(),
+                   std::to_string(jpeg.size()).c_str());
+
+  auto junk = f.sets->begin_upload(at("/posts/2/photos/0/original.jpg"), true, 0);
+  cr_assert(junk.ok());
+  std::vector<uint8_t> bytes = {'n', 'o', 't', ' ', 'a', ' ', 'j', 'p', 'e', 'g'};
+  cr_assert((*junk)->write(bytes, 0).ok());
+  cr_assert_not(f.sets->commit_upload(**junk).ok());
+  cr_assert_not(f.sets->commit_upload(**junk).ok());  // flushed twice: refused once
+  f.sets->end_upload(**junk);
+  cr_expect_str_eq(
+      sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"invalid_image\"}").c_str(),
+      "1");
+  cr_expect_str_eq(
+      sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"too_large\"}").c_str(), "0");
+  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_uploads_committed_total").c_str(), "1");
+}
+
+Test(attach, uploads_over_the_per_process_limit_are_refused_as_too_many) {
+  Fixture f;
+  std::vector<std::unique_ptr<StagedFile>> open;
+  for (unsigned i = 0; i < ImageSets::kMaxUploadsPerOpener; ++i) {
+    auto upload = f.sets->begin_upload(at("/posts/" + std::to_string(i) + "/photos/0/original.jpg"),
+                                       true, 4242);
+    cr_assert(upload.ok());
+    open.push_back(std::move(upload).value());
+  }
+  auto refused = f.sets->begin_upload(at("/posts/9999/photos/0/original.jpg"), true, 4242);
+  cr_assert_not(refused.ok());
+  cr_expect_str_eq(
+      sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"too_many\"}").c_str(), "1");
+  for (auto& upload : open) f.sets->end_upload(*upload);
+}
