@@ -266,11 +266,13 @@ http {{
   uwsgi_temp_path {conf_dir}/uwsgi;
   scgi_temp_path {conf_dir}/scgi;
   sendfile on;
+  open_file_cache max=100;  # as for the images: the metrics location turns it off
   server {{
     listen 127.0.0.1:{port};
     location = /metrics {{
       allow 127.0.0.1;
       deny all;
+      open_file_cache off;
       default_type "text/plain; version=0.0.4";
       alias {metrics_file};
     }}
