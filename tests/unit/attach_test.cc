@@ -371,14 +371,14 @@ Test(attach, a_set_directory_holds_a_bounded_number_of_scratch_files) {
 
 namespace {
 
-// The value of sample `line_start` ("name{labels}") in `sets`' metrics text.
-std::string sample_of(ImageSets& sets, const std::string& name) {
+// The value of sample `name` ("name{labels}") in `sets`' metrics text.
+uint64_t sample_of(ImageSets& sets, const std::string& name) {
   auto text = sets.metrics_text();
   cr_assert(text.ok());
   size_t at = text->find("\n" + name + " ");
   cr_assert(at != std::string::npos, "no sample %s in:\n%s", name.c_str(), text->c_str());
   size_t start = at + name.size() + 2;
-  return text->substr(start, text->find('\n', start) - start);
+  return std::stoull(text->substr(start, text->find('\n', start) - start));
 }
 
 }  // namespace
@@ -388,16 +388,15 @@ Test(attach, a_thumbnail_is_counted_made_once_and_found_after) {
   f.commit("/posts/1/photos/0/original.jpg", test::make_image(600, 400, ".jpg"));
   ImagePath thumb = at("/posts/1/photos/0/thumb/100.jpg");
   cr_assert(make_and_wait(*f.sets, thumb).ok());
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total").c_str(), "1");
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnail_seconds_count").c_str(), "1");
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnails_stored").c_str(), "1");
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total"), 1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnail_seconds_count"), 1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnails_stored"), 1u);
   auto found = f.sets->find_thumbnail(thumb);
   cr_assert(found.ok() && found->stored);
   cr_assert(make_and_wait(*f.sets, thumb).ok());  // stored already: no resize
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total").c_str(), "1");
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnails_found_total").c_str(), "2");
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnail_bytes").c_str(),
-                   std::to_string(found->stored->size).c_str());
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total"), 1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnails_found_total"), 2u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnail_bytes"), found->stored->size);
 }
 
 Test(attach, a_thumbnail_that_cannot_be_made_counts_as_a_failure) {
@@ -405,8 +404,8 @@ Test(attach, a_thumbnail_that_cannot_be_made_counts_as_a_failure) {
   f.commit("/posts/1/photos/0/original.jpg", test::make_image(600, 400, ".jpg"));
   // Larger than the original: not found, which is no failure.
   cr_assert_not(make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/900.jpg")).ok());
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnail_failures_total").c_str(), "0");
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total").c_str(), "0");
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnail_failures_total"), 0u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total"), 0u);
 }
 
 Test(attach, uploads_are_counted_committed_or_refused_by_reason) {
@@ -415,16 +414,15 @@ Test(attach, uploads_are_counted_committed_or_refused_by_reason) {
   auto jpeg = test::make_image(300, 200, ".jpg");
   auto upload = f.sets->begin_upload(original, true, 0);
   cr_assert(upload.ok());
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_uploads_in_progress").c_str(), "1");
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_in_progress"), 1u);
   cr_assert((*upload)->write(jpeg, 0).ok());
   cr_assert(f.sets->commit_upload(**upload).ok());
   cr_assert(f.sets->commit_upload(**upload).ok());  // a second flush of the same bytes
   f.sets->end_upload(**upload);
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_uploads_committed_total").c_str(), "1");
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_uploads_in_progress").c_str(), "0");
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_originals_stored").c_str(), "1");
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_original_bytes").c_str(),
-                   std::to_string(jpeg.size()).c_str());
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_committed_total"), 1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_in_progress"), 0u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_originals_stored"), 1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_original_bytes"), jpeg.size());
 
   auto junk = f.sets->begin_upload(at("/posts/2/photos/0/original.jpg"), true, 0);
   cr_assert(junk.ok());
@@ -433,12 +431,10 @@ Test(attach, uploads_are_counted_committed_or_refused_by_reason) {
   cr_assert_not(f.sets->commit_upload(**junk).ok());
   cr_assert_not(f.sets->commit_upload(**junk).ok());  // flushed twice: refused once
   f.sets->end_upload(**junk);
-  cr_expect_str_eq(
-      sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"invalid_image\"}").c_str(),
-      "1");
-  cr_expect_str_eq(
-      sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"too_large\"}").c_str(), "0");
-  cr_expect_str_eq(sample_of(*f.sets, "imageattachfs_uploads_committed_total").c_str(), "1");
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"invalid_image\"}"),
+               1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"too_large\"}"), 0u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_committed_total"), 1u);
 }
 
 Test(attach, uploads_over_the_per_process_limit_are_refused_as_too_many) {
@@ -452,7 +448,6 @@ Test(attach, uploads_over_the_per_process_limit_are_refused_as_too_many) {
   }
   auto refused = f.sets->begin_upload(at("/posts/9999/photos/0/original.jpg"), true, 4242);
   cr_assert_not(refused.ok());
-  cr_expect_str_eq(
-      sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"too_many\"}").c_str(), "1");
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"too_many\"}"), 1u);
   for (auto& upload : open) f.sets->end_upload(*upload);
 }

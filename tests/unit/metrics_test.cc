@@ -14,6 +14,9 @@ bool has_line(const std::string& text, const std::string& line) {
   return text.find("\n" + line + "\n") != std::string::npos || text.starts_with(line + "\n");
 }
 
+// A helper, so that the string compared outlives the comparison.
+void expect_text(const std::string& got, const char* want) { cr_expect_str_eq(got.c_str(), want); }
+
 }  // namespace
 
 Test(metrics, a_family_starts_with_help_and_type) {
@@ -33,17 +36,17 @@ Test(metrics, label_values_are_quoted_and_escaped) {
 }
 
 Test(metrics, help_text_escapes_backslash_and_newline_only) {
-  cr_expect_str_eq(escape_help("a\\b\n\"c\"").c_str(), "a\\\\b\\n\"c\"");
+  expect_text(escape_help("a\\b\n\"c\""), "a\\\\b\\n\"c\"");
 }
 
 Test(metrics, values_are_integers_exactly_and_floats_round_trip) {
-  cr_expect_str_eq(format_sample_value(0).c_str(), "0");
-  cr_expect_str_eq(format_sample_value(1099511627776.0).c_str(), "1099511627776");
-  cr_expect_str_eq(format_sample_value(0.25).c_str(), "0.25");
-  cr_expect_str_eq(format_sample_value(0.1).c_str(), "0.1");
-  cr_expect_str_eq(format_sample_value(INFINITY).c_str(), "+Inf");
-  cr_expect_str_eq(format_sample_value(-INFINITY).c_str(), "-Inf");
-  cr_expect_str_eq(format_sample_value(NAN).c_str(), "NaN");
+  expect_text(format_sample_value(0), "0");
+  expect_text(format_sample_value(1099511627776.0), "1099511627776");
+  expect_text(format_sample_value(0.25), "0.25");
+  expect_text(format_sample_value(0.1), "0.1");
+  expect_text(format_sample_value(INFINITY), "+Inf");
+  expect_text(format_sample_value(-INFINITY), "-Inf");
+  expect_text(format_sample_value(NAN), "NaN");
 }
 
 Test(metrics, histogram_buckets_are_cumulative_up_to_inf) {
