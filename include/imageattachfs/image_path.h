@@ -40,6 +40,8 @@ enum class NodeKind : uint8_t {
   kThumbDir,    // .../thumb
   kThumbnail,   // .../thumb/300.jpg
   kStaging,     // .../.original.jpg.Xy12ab or .../original.jpg~ in a set directory
+  kControlDir,  // /.imageattachfs: the daemon's own files (not listed in /)
+  kMetrics,     // /.imageattachfs/metrics: its counters, read-only
 };
 
 // The identity of one image set: type, entity, attachment and order index.
@@ -68,7 +70,7 @@ struct ImagePath {
 
   bool is_directory() const {
     return kind != NodeKind::kOriginal && kind != NodeKind::kThumbnail &&
-           kind != NodeKind::kStaging;
+           kind != NodeKind::kStaging && kind != NodeKind::kMetrics;
   }
 };
 

@@ -71,6 +71,7 @@ Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path, pid_t l
   ThumbnailLookup lookup;
   if (thumb->has_value() && (*thumb)->source == original.blob) {
     lookup.stored = version_of(**thumb, path.thumbnail.format);
+    thumbnails_found_.add();
   }
   return lookup;
 }
@@ -78,8 +79,13 @@ Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path, pid_t l
 void ImageSets::make_thumbnail(const ImagePath& path, ThumbnailPool::Done done) {
   ImageSetKey set = path.set;
   ThumbnailSpec spec = path.thumbnail;
-  pool_.submit(
-      path_string(path), [this, set, spec] { return make_now(set, spec); }, std::move(done));
+  auto make = [this, set, spec] {
+    Result<FileVersion> made = make_now(set, spec);
+    // A set removed meanwhile is no failure to make a thumbnail.
+    if (!made && made.error().code != ErrorCode::kNotFound) thumbnail_failures_.add();
+    return made;
+  };
+  pool_.submit(path_string(path), std::move(make), std::move(done));
 }
 
 // Runs on a pool thread. When the original is replaced meanwhile, makes the
@@ -97,6 +103,7 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
     auto stored = store_.get_thumbnail(set, spec);
     if (!stored) return stored.error();
     if (stored->has_value() && (*stored)->source == original.blob) {
+      thumbnails_found_.add();  // made by a request just before this one
       return version_of(**stored, spec.format);
     }
     auto size = thumbnail_dimensions(original.width, original.height, spec);
@@ -113,17 +120,29 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
       continue;                                 // replaced while reading
     }
     Result<EncodedImage> thumb = make_error(ErrorCode::kIo, "not made");
+    int64_t took_ns = 0;
     {
       DecodePermit permit(decodes_);
+      int64_t start = monotonic_ns();
       thumb = iafs::make_thumbnail(bytes, *size, spec.format, attachment->thumbnails.quality);
+      took_ns = monotonic_ns() - start;
     }
     ++resizes_;
     if (!thumb) {
       return make_error(ErrorCode::kIo, "cannot make thumbnail: " + thumb.error().message);
     }
+    bool stored_now = false;
     auto put = store_.put_thumbnail(set, spec, original.blob, thumb->bytes, thumb->width,
-                                    thumb->height, now_ns());
-    if (put) return version_of(*put, spec.format);
+                                    thumb->height, now_ns(), &stored_now);
+    if (put) {
+      if (stored_now) {
+        thumbnails_made_.add();
+        thumbnail_seconds_.observe_ns(took_ns);
+      } else {
+        thumbnails_found_.add();
+      }
+      return version_of(*put, spec.format);
+    }
     if (put.error().code != ErrorCode::kNotFound) return put.error();
   }
   return make_error(ErrorCode::kIo, "the original kept changing while its thumbnail was made");

@@ -4,6 +4,7 @@
 // commands call it; it calls store and image.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -19,6 +20,7 @@
 
 #include "attach/file_version.h"
 #include "attach/removed_thumbnails.h"
+#include "attach/metrics.h"
 #include "attach/staged_file.h"
 #include "attach/staging.h"
 #include "attach/thumbnail_pool.h"
@@ -163,6 +165,14 @@ class ImageSets {
   // The user.image.* extended attributes of a file, in listing order.
   std::vector<std::pair<std::string, std::string>> xattrs_of(const FileVersion& version) const;
 
+  // The daemon's counters and the store's totals as Prometheus text
+  // (set_metrics.cc): what /.imageattachfs/metrics holds. kIo: the store's
+  // totals cannot be read.
+  Result<std::string> metrics_text();
+
+  // Why uploads are refused (imageattachfs_uploads_refused_total{reason}).
+  static constexpr size_t kRefusalReasons = 6;
+
  private:
   const AttachmentSchema* attachment_of(const ImageSetKey& set) const;
   uint64_t max_bytes_of(const ImagePath& path) const;
@@ -173,11 +183,21 @@ class ImageSets {
   Result<ApplyOutcome> commit_scratch(const ImagePath& from, const ImagePath& to);
   Result<ApplyOutcome> move_set(const ImagePath& from, const ImagePath& to);
   bool target_exists(const ImagePath& to);
+  Result<std::unique_ptr<StagedFile>> open_upload(const ImagePath& path, bool truncate,
+                                                  pid_t opener);
+  // Counts an upload refused with `error` under its reason.
+  void count_refusal(const Error& error);
 
   Store& store_;
   const Schema& schema_;
   StagingArea& staging_;
   std::atomic<uint64_t> resizes_{0};
+  Counter thumbnails_made_;     // resized and stored
+  Counter thumbnails_found_;    // looked up, stored already
+  Counter thumbnail_failures_;  // could not be made
+  Counter uploads_committed_;   // commits that changed the original
+  std::array<Counter, kRefusalReasons> uploads_refused_;
+  SecondsHistogram thumbnail_seconds_;     // decode + resize + encode of each one made
   std::counting_semaphore<1024> decodes_;  // permits for a decode (see the constructor)
   std::mutex uploads_mutex_;
   std::multimap<ImageSetKey, StagedFile*> uploads_;  // open uploads, by set

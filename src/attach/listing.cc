@@ -58,6 +58,9 @@ Status ImageSets::list(const ImagePath& dir, const std::optional<ListCursor>& af
       return list_set_directory(dir, fn);
     case NodeKind::kThumbDir:
       return list_thumbnails(dir, fn);
+    case NodeKind::kControlDir:
+      fn(dir_entry(control_path(NodeKind::kMetrics)));
+      return Status::Ok();
     default:
       return make_error(ErrorCode::kNotDirectory, "not a directory");
   }
@@ -116,6 +119,9 @@ Status ImageSets::list_thumbnails(const ImagePath& dir, const std::function<bool
 }
 
 Status ImageSets::remove_directory(const ImagePath& dir) {
+  if (dir.kind == NodeKind::kControlDir) {
+    return make_error(ErrorCode::kPermission, "the daemon's own directory stays");
+  }
   bool empty = true;
   Status listed = list(dir, std::nullopt, [&](DirEntry&&) {
     empty = false;

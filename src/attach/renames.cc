@@ -22,7 +22,10 @@ Result<ApplyOutcome> ImageSets::commit_scratch(const ImagePath& from, const Imag
   StagedFile upload(StagedFile::Kind::kUpload, to, UniqueFd(dup((*file)->fd())), max_bytes_of(to));
   upload.set_commit_mtime(to_ns(st->st_mtim));
   auto committed = commit_upload(upload);
-  if (!committed) return committed.error();
+  if (!committed) {
+    count_refusal(committed.error());
+    return committed.error();
+  }
   (void)staging_.remove_scratch(from.set, from.staging_name);
   return committed;
 }
@@ -58,6 +61,11 @@ bool ImageSets::target_exists(const ImagePath& to) {
 
 Result<RenameOutcome> ImageSets::rename(const ImagePath& from, const ImagePath& to,
                                         bool no_replace) {
+  for (const ImagePath* path : {&from, &to}) {
+    if (path->kind == NodeKind::kControlDir || path->kind == NodeKind::kMetrics) {
+      return make_error(ErrorCode::kPermission, "the daemon's own files are read-only");
+    }
+  }
   if (no_replace && target_exists(to)) return make_error(ErrorCode::kExists, "the target exists");
   RenameOutcome outcome;
   switch (from.kind) {

@@ -33,6 +33,13 @@ Result<std::vector<uint8_t>> read_snapshot(int fd, uint64_t size) {
 
 Result<std::unique_ptr<StagedFile>> ImageSets::begin_upload(const ImagePath& path, bool truncate,
                                                             pid_t opener) {
+  auto upload = open_upload(path, truncate, opener);
+  if (!upload) count_refusal(upload.error());
+  return upload;
+}
+
+Result<std::unique_ptr<StagedFile>> ImageSets::open_upload(const ImagePath& path, bool truncate,
+                                                           pid_t opener) {
   if (opener != 0) {
     std::lock_guard lock(uploads_mutex_);
     if (uploads_by_opener_[opener] >= kMaxUploadsPerOpener) {
@@ -84,6 +91,7 @@ Result<ApplyOutcome> ImageSets::commit_upload(StagedFile& upload) {
   }();
   upload.refusal_.reset();
   if (!judged) upload.refusal_ = judged.error();
+  if (judged && judged->changed) uploads_committed_.add();
   return judged;
 }
 
@@ -104,6 +112,7 @@ void ImageSets::end_upload(StagedFile& upload) {
   // One line per refused upload, and only if its last flush was refused.
   if (auto refusal = upload.refusal()) {
     log_warning("write " + path_string(upload.path()) + ": refused: " + refusal->message);
+    count_refusal(*refusal);
   }
 }
 

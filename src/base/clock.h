@@ -30,4 +30,11 @@ inline int64_t now_ns() {
   return to_ns(ts);
 }
 
+// A monotonic clock in ns, for durations.
+inline int64_t monotonic_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return to_ns(ts);
+}
+
 }  // namespace iafs

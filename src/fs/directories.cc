@@ -132,6 +132,8 @@ void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t) {
     error = make_error(ErrorCode::kExists, "exists");
   } else if (dir->path.kind == NodeKind::kThumbDir) {
     error = make_error(ErrorCode::kPermission, "thumbnails are made, not written");
+  } else if (dir->path.kind == NodeKind::kControlDir) {
+    error = make_error(ErrorCode::kPermission, "the daemon's own directory is read-only");
   }
   if (error.code != ErrorCode::kExists) {
     fs.log_refusal(std::string("mkdir ") + name + " in", dir->path, error);

@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "fs/sessions.h"
+#include "fs/snapshots.h"
 #include "log/log.h"
 #include "path/path.h"
 
@@ -59,12 +60,19 @@ Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) 
   st.st_gid = gid_;
   st.st_blksize = blksize_t{128} * 1024;
   if (node.path.is_directory()) {
-    st.st_mode = S_IFDIR | (0777 & ~umask_);
+    // The daemon's own directory takes no names.
+    mode_t mode = node.path.kind == NodeKind::kControlDir ? 0555 : 0777;
+    st.st_mode = S_IFDIR | (mode & ~umask_);
     st.st_nlink = 2;
     st.st_mtim = st.st_ctim = st.st_atim = mount_time_;
     return st;
   }
   st.st_nlink = 1;
+  if (node.snapshot) {
+    fill_regular(st, 0444 & ~umask_, node.snapshot->bytes.size(),
+                 to_timespec(node.snapshot->made_ns));
+    return st;
+  }
   // A version's node shows that version, even to an upload opened on it: its
   // size and pages are the readers' (DESIGN §5b). Other nodes being written
   // show the staged bytes.
@@ -101,6 +109,7 @@ Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) 
 Result<fuse_entry_param> Filesystem::entry_for(const ImagePath& path,
                                                const std::optional<FileVersion>& version,
                                                const std::optional<ScratchFile>& scratch) {
+  if (path.kind == NodeKind::kMetrics) return snapshot_entry(*this, path);
   fuse_ino_t nodeid;
   if (path.is_directory()) {
     nodeid = inodes_.ref_directory(path);

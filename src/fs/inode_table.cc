@@ -74,6 +74,14 @@ fuse_ino_t InodeTable::ref_pending(const ImagePath& path) {
   return add(std::move(node), std::nullopt);
 }
 
+fuse_ino_t InodeTable::ref_snapshot(const ImagePath& path,
+                                    std::shared_ptr<const Snapshot> snapshot) {
+  Node node;
+  node.path = path;
+  node.snapshot = std::move(snapshot);
+  return add(std::move(node), std::nullopt);
+}
+
 bool InodeTable::ref_existing(fuse_ino_t nodeid) {
   std::lock_guard lock(mutex_);
   auto it = nodes_.find(nodeid);

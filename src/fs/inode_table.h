@@ -8,8 +8,10 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -18,11 +20,19 @@
 
 namespace iafs {
 
+// The bytes of a file made once, at its lookup (/.imageattachfs/metrics):
+// its node reads them until its FORGET (fs/snapshots.h).
+struct Snapshot {
+  std::string bytes;
+  int64_t made_ns = 0;
+};
+
 struct Node {
   fuse_ino_t nodeid = 0;
   ImagePath path;
-  std::optional<FileVersion> version;  // originals and thumbnails: this version
-  uint64_t scratch_id = 0;             // scratch files (kStaging)
+  std::optional<FileVersion> version;        // originals and thumbnails: this version
+  uint64_t scratch_id = 0;                   // scratch files (kStaging)
+  std::shared_ptr<const Snapshot> snapshot;  // snapshot files (kMetrics)
   uint64_t lookups = 0;
 };
 
@@ -52,6 +62,8 @@ class InodeTable {
                          bool* created = nullptr);
   fuse_ino_t ref_scratch(const ImagePath& path, uint64_t scratch_id);
   fuse_ino_t ref_pending(const ImagePath& path);
+  // A new node (a fresh nodeid every time) holding `snapshot`.
+  fuse_ino_t ref_snapshot(const ImagePath& path, std::shared_ptr<const Snapshot> snapshot);
 
   // Adds one lookup to a node the table holds; false if it is gone.
   bool ref_existing(fuse_ino_t nodeid);

@@ -52,6 +52,8 @@ void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     removed = fs.sets().remove_thumbnail(path, fuse_req_ctx(req)->pid);
   } else if (path.kind == NodeKind::kStaging) {
     removed = fs.sets().remove_scratch(path);
+  } else if (path.kind == NodeKind::kMetrics) {
+    removed = make_error(ErrorCode::kPermission, "the daemon's own files are read-only");
   }
   if (removed && path.kind != NodeKind::kStaging) {
     Filesystem::add_peer_name(changes, child->dir.path, name);
@@ -74,9 +76,13 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
   if ((flags & ~RENAME_NOREPLACE) != 0) {
     renamed = make_error(ErrorCode::kInvalid, "only RENAME_NOREPLACE is supported");
   } else if (!to) {
-    renamed = make_error(
-        newdir->path.kind == NodeKind::kThumbDir ? ErrorCode::kPermission : ErrorCode::kInvalid,
-        to.error().message);
+    // No name can be made in thumb/ or the daemon's own directory, nor can
+    // its files go anywhere.
+    bool read_only = newdir->path.kind == NodeKind::kThumbDir ||
+                     newdir->path.kind == NodeKind::kControlDir ||
+                     from->kind == NodeKind::kMetrics || from->kind == NodeKind::kControlDir;
+    renamed =
+        make_error(read_only ? ErrorCode::kPermission : ErrorCode::kInvalid, to.error().message);
   } else {
     renamed = fs.sets().rename(*from, *to, (flags & RENAME_NOREPLACE) != 0);
   }

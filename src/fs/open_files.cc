@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "fs/operations.h"
+#include "fs/snapshots.h"
 
 namespace iafs {
 namespace {
@@ -73,6 +74,8 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
       return reply_error(req, make_error(ErrorCode::kNotAsked, "no OPEN"));
     }
   }
+  // A snapshot node is read by nodeid and gets no file handle (fs/snapshots.h).
+  if (node->snapshot) return open_snapshot(req, *node, fi);
   pid_t pid = fuse_req_ctx(req)->pid;
   if (node->path.kind == NodeKind::kOriginal && node->version && wants_write(fi->flags) &&
       fs.writers().send_back(pid, node->path)) {
@@ -100,12 +103,18 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
 
 namespace {
 
-// A read with no file handle (a connection that opens without OPEN): of the
-// version the node names, pinned from its lookup to its FORGET.
+// A read with no file handle (a connection that opens without OPEN, or a
+// snapshot's open): of the version the node names, pinned from its lookup to
+// its FORGET, or of its snapshot.
 void read_node(fuse_req_t req, Filesystem& fs, fuse_ino_t nodeid, size_t size, off_t off) {
   auto node = fs.node_or_reply(req, nodeid);
   if (!node) return;
-  if (!node->version) return reply_error(req, make_error(ErrorCode::kIo, "no version to read"));
+  if (node->snapshot) return read_snapshot(req, *node, size, off);
+  if (!node->version) {
+    Error error = make_error(ErrorCode::kIo, "a read without an open file");
+    fs.log_refusal("read", node->path, error);
+    return reply_error(req, error);
+  }
   read_version(req, fs, node->path, *node->version, size, off);
 }
 
@@ -156,7 +165,7 @@ void release_file(Filesystem& fs, OpenFile* released) {
 }
 
 void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-  release_file(fs_of(req), &handle_of<OpenFile>(fi));
+  if (fi->fh != 0) release_file(fs_of(req), &handle_of<OpenFile>(fi));  // 0: a snapshot's
   fuse_reply_err(req, 0);
 }
 

@@ -13,6 +13,8 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, fuse
   std::optional<ScratchFile> scratch;
   if (dir->path.kind == NodeKind::kThumbDir) {
     file = make_error(ErrorCode::kPermission, "thumbnails are made, not written");
+  } else if (dir->path.kind == NodeKind::kControlDir) {
+    file = make_error(ErrorCode::kPermission, "the daemon's own directory is read-only");
   } else if (!path) {
     file = make_error(ErrorCode::kInvalid, path.error().message);
   } else if (path->kind == NodeKind::kOriginal) {
@@ -56,6 +58,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t, fuse
 
 void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off,
               fuse_file_info* fi) {
+  if (fi->fh == 0) return reply_error(req, make_error(ErrorCode::kPermission, "read-only file"));
   OpenFile& file = handle_of<OpenFile>(fi);
   if (!file.staged) return reply_error(req, make_error(ErrorCode::kPermission, "read-only file"));
   Status written = file.staged->write({reinterpret_cast<const uint8_t*>(buf), size}, off);
@@ -67,6 +70,7 @@ void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t of
 // than once); committing the same bytes again changes nothing.
 void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   Filesystem& fs = fs_of(req);
+  if (fi->fh == 0) return (void)fuse_reply_err(req, 0);  // a snapshot's open (fs/snapshots.h)
   OpenFile& file = handle_of<OpenFile>(fi);
   if (!file.staged || file.staged->kind() != StagedFile::Kind::kUpload) {
     fuse_reply_err(req, 0);

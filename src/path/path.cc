@@ -15,6 +15,8 @@ constexpr std::string_view kThumbDirName = "thumb";
 constexpr std::string_view kOriginalStem = "original.";
 constexpr std::string_view kReservedAttachmentFile = "index.json";
 constexpr std::string_view kReservedSetFile = "meta.json";
+constexpr std::string_view kControlDirName = ".imageattachfs";
+constexpr std::string_view kMetricsName = "metrics";
 constexpr size_t kMaxIdBytes = 128;
 constexpr size_t kMaxNameBytes = 255;  // statfs's f_namemax
 constexpr uint64_t kMaxIntegerId = INT64_MAX;
@@ -55,6 +57,8 @@ const AttachmentSchema* attachment_of(const ImagePath& path, const Schema& schem
 }
 
 Result<ImagePath> type_child(std::string_view name, const Schema& schema) {
+  // The one dot name of the root (types start with a letter).
+  if (name == kControlDirName) return control_path(NodeKind::kControlDir);
   if (schema.find_type(name) == nullptr) return not_found(name, "no such type in the schema");
   return type_path(name);
 }
@@ -188,6 +192,9 @@ Result<ImagePath> child_path(const ImagePath& parent, std::string_view name, con
       return set_child(parent, name, schema);
     case NodeKind::kThumbDir:
       return thumbnail_child(parent, name, schema);
+    case NodeKind::kControlDir:
+      if (name == kMetricsName) return control_path(NodeKind::kMetrics);
+      return not_found(name, "not a file of " + std::string(kControlDirName));
     default:
       break;
   }
@@ -246,6 +253,10 @@ std::string base_name(const ImagePath& path) {
       return thumbnail_name(path.thumbnail);
     case NodeKind::kStaging:
       return path.staging_name;
+    case NodeKind::kControlDir:
+      return std::string(kControlDirName);
+    case NodeKind::kMetrics:
+      return std::string(kMetricsName);
   }
   return "/";
 }
@@ -254,7 +265,10 @@ ImagePath parent_path(const ImagePath& path) {
   switch (path.kind) {
     case NodeKind::kRoot:
     case NodeKind::kType:
+    case NodeKind::kControlDir:
       return ImagePath();
+    case NodeKind::kMetrics:
+      return control_path(NodeKind::kControlDir);
     case NodeKind::kEntity:
       return make_node(NodeKind::kType, path.set, false);
     case NodeKind::kAttachment:
@@ -346,6 +360,12 @@ ImagePath thumb_dir_path(const ImageSetKey& set, bool multiple) {
 ImagePath thumbnail_path(const ImageSetKey& set, bool multiple, const ThumbnailSpec& spec) {
   ImagePath path = make_node(NodeKind::kThumbnail, set, multiple);
   path.thumbnail = spec;
+  return path;
+}
+
+ImagePath control_path(NodeKind kind) {
+  ImagePath path;
+  path.kind = kind;
   return path;
 }
 

@@ -12,6 +12,8 @@
 namespace iafs {
 
 // The path named `name` inside the directory `parent`.
+// The root also holds `.imageattachfs` (kControlDir), which holds `metrics`
+// (kMetrics); no other dot name is in the grammar.
 // Returns kNotFound for a name outside the grammar (unknown type or
 // attachment, bad id, `007` index, width `0`, `300.bmp`, a thumbnail size the
 // schema's policy refuses, the reserved `index.json`/`meta.json`), and
@@ -56,6 +58,9 @@ ImagePath original_path(const ImageSetKey& set, bool multiple, std::string_view 
 ImagePath thumb_dir_path(const ImageSetKey& set, bool multiple);
 ImagePath thumbnail_path(const ImageSetKey& set, bool multiple, const ThumbnailSpec& spec);
 ImagePath staging_path(const ImageSetKey& set, bool multiple, std::string_view name);
+// The daemon's own names: kControlDir (/.imageattachfs) or kMetrics
+// (/.imageattachfs/metrics). REQUIRES: one of those kinds.
+ImagePath control_path(NodeKind kind);
 
 // Whether `path` is the set directory `set` or inside it (original, thumb/,
 // thumbnails, scratch files).

@@ -147,6 +147,8 @@ Status apply(StoreTxn& txn, const Scan& scan, const Repairs& repairs) {
   for (const auto& [id, record] : repairs.records_to_put) {
     if (Status s = txn.put(dbs.blobs, id, encode_record(record)); !s) return s;
   }
+  // Records dropped: the store's totals are computed again at its next open.
+  if (Status s = txn.del(dbs.meta, kTotalsKey); !s) return s;
   return txn.commit();
 }
 

@@ -21,6 +21,9 @@ namespace iafs {
 
 using Key = std::vector<uint8_t>;
 
+// The meta key of the store's totals (store_totals.cc): four u64 BE.
+inline constexpr uint8_t kTotalsKey[] = {'t', 'o', 't', 'a', 'l', 's'};
+
 // The prefix of every set key of a type.
 Key type_prefix(std::string_view type);
 // The prefix of every set key of an entity.

@@ -25,6 +25,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   auto blobs = std::make_unique<LmdbBlobStore>(**env);
   std::unique_ptr<Store> store(new Store(std::move(env).value(), std::move(blobs)));
   if (Status s = store->collect_garbage(); !s) return s.error();
+  if (Status s = store->ensure_totals(); !s) return s.error();
   return store;
 }
 
@@ -102,6 +103,7 @@ Status Store::free_unreferenced(StoreTxn& txn, const BlobId& id) {
 // Frees what the transaction left unreferenced and not pinned, then commits,
 // holding the pins lock so that no file pins a blob between the two.
 Status Store::commit(StoreTxn& txn) {
+  if (Status s = write_totals(txn); !s) return s;
   // Most commits free nothing: they need not hold up files being opened.
   if (pending_free_.empty()) return txn.commit();
   std::lock_guard lock(pins_mutex_);
@@ -123,6 +125,7 @@ Status Store::drop_thumbnails(StoreTxn& txn, const ImageSetKey& set,
     auto record = decode_record<ThumbRecord>(cursor.value());
     if (!spec || !record) return corrupt_record("thumbnail");
     if (dropped != nullptr) dropped->push_back(*spec);
+    count_thumbnail(-1, record->size);
     if (Status s = drop_ref(txn, record->blob); !s) return s;
     if (Status s = cursor.del(); !s) return s;
     at = cursor.seek(prefix);
@@ -152,7 +155,9 @@ Result<ApplyOutcome> Store::apply(const Op& op, std::span<const uint8_t> blob_by
 
 Result<ThumbRecord> Store::put_thumbnail(const ImageSetKey& set, const ThumbnailSpec& spec,
                                          const BlobId& source, std::span<const uint8_t> bytes,
-                                         uint32_t width, uint32_t height, int64_t now_ns) {
+                                         uint32_t width, uint32_t height, int64_t now_ns,
+                                         bool* stored) {
+  if (stored != nullptr) *stored = false;
   return write([&](StoreTxn& txn) -> Result<ThumbRecord> {
     auto original = get_record<SetRecord>(txn, txn.dbs().sets, set_key(set));
     if (!original) return original.error();
@@ -177,6 +182,8 @@ Result<ThumbRecord> Store::put_thumbnail(const ImageSetKey& set, const Thumbnail
       return s.error();
     }
     if (Status s = txn.put(txn.dbs().thumbs, key, encode_record(thumb)); !s) return s.error();
+    count_thumbnail(+1, thumb.size);
+    if (stored != nullptr) *stored = true;
     return thumb;
   });
 }
@@ -188,6 +195,7 @@ Status Store::remove_thumbnail(const ImageSetKey& set, const ThumbnailSpec& spec
     if (!thumb) return thumb.error();
     if (!thumb->has_value()) return make_error(ErrorCode::kNotFound, "no such thumbnail");
     if (Status s = drop_ref(txn, (*thumb)->blob); !s) return s;
+    count_thumbnail(-1, (*thumb)->size);
     return txn.del(txn.dbs().thumbs, key);
   });
 }

@@ -27,6 +27,23 @@ struct StoreOptions {
   unsigned max_readers = 1024;  // read transactions at once: above the threads that read
 };
 
+// What the store holds now, kept in its metadata by the write transaction
+// that changes it (store_totals.cc). Sizes are as the namespace shows them:
+// two sets holding identical bytes count twice, though stored once.
+struct StoreTotals {
+  uint64_t originals = 0;       // image sets holding an original
+  uint64_t original_bytes = 0;  // the sum of their originals' sizes
+  uint64_t thumbnails = 0;      // thumbnail records
+  uint64_t thumbnail_bytes = 0;
+};
+
+// The store's LMDB map: its size (the map_size option) and the bytes of it in
+// use (up to the last page written; freed pages are reused, never returned).
+struct StoreMapUsage {
+  uint64_t map_bytes = 0;
+  uint64_t used_bytes = 0;
+};
+
 // What applying an op changed.
 struct ApplyOutcome {
   bool changed = false;
@@ -55,9 +72,11 @@ class Store {
 
   // Stores a thumbnail made from the set's original `source`. If the set's
   // original is no longer `source`: kNotFound. If one is stored already, returns it.
+  // `stored` (if given) says whether these bytes were stored (not one found).
   Result<ThumbRecord> put_thumbnail(const ImageSetKey& set, const ThumbnailSpec& spec,
                                     const BlobId& source, std::span<const uint8_t> bytes,
-                                    uint32_t width, uint32_t height, int64_t now_ns);
+                                    uint32_t width, uint32_t height, int64_t now_ns,
+                                    bool* stored = nullptr);
   // Drops one thumbnail. Absent: kNotFound.
   Status remove_thumbnail(const ImageSetKey& set, const ThumbnailSpec& spec);
 
@@ -83,7 +102,19 @@ class Store {
   Status pin(const BlobId& id);
   void unpin(const BlobId& id);
 
+  // What the store holds now (one read of its metadata, no walk).
+  Result<StoreTotals> totals();
+  StoreMapUsage map_usage();
+
  private:
+  // Changes to StoreTotals that the open write transaction makes.
+  struct TotalsDelta {
+    int64_t originals = 0;
+    int64_t original_bytes = 0;
+    int64_t thumbnails = 0;
+    int64_t thumbnail_bytes = 0;
+  };
+
   Store(std::unique_ptr<LmdbEnv> env, std::unique_ptr<BlobStore> blobs)
       : env_(std::move(env)), blobs_(std::move(blobs)) {}
 
@@ -104,6 +135,13 @@ class Store {
   Status free_unreferenced(StoreTxn& txn, const BlobId& id);
   Status collect_garbage();
   Status commit(StoreTxn& txn);
+  // Totals (store_totals.cc): `sign` +1 for a record added, -1 for one gone.
+  void count_original(int sign, uint64_t size);
+  void count_thumbnail(int sign, uint64_t size);
+  Status write_totals(StoreTxn& txn);
+  // Computes the totals by one walk when the metadata holds none (a store
+  // made before they were kept, or after fsck --repair dropped them).
+  Status ensure_totals();
 
   Result<ApplyOutcome> apply_attach(StoreTxn& txn, const AttachOriginal& op, int64_t time_ns,
                                     std::span<const uint8_t> bytes);
@@ -117,6 +155,7 @@ class Store {
   std::mutex pins_mutex_;    // held while pinning, and from a free decision to its commit
   std::map<BlobId, int> pins_;
   std::vector<BlobId> pending_free_;  // blobs the open write txn left at 0 refs (writer_mutex_)
+  TotalsDelta totals_delta_;          // of the open write txn (writer_mutex_)
 };
 
 // Status of a Status, or of a Result<T>: whether a change succeeded.
@@ -130,6 +169,7 @@ template <typename Change>
 auto Store::write(Change&& change) -> decltype(change(std::declval<StoreTxn&>())) {
   std::lock_guard writer(writer_mutex_);
   pending_free_.clear();
+  totals_delta_ = {};
   StoreTxn txn(*env_, true);
   if (!txn.ok()) return txn.error();
   auto result = change(txn);

@@ -26,7 +26,9 @@ Result<ApplyOutcome> Store::apply_attach(StoreTxn& txn, const AttachOriginal& op
         return s.error();
       }
       if (Status s = drop_ref(txn, outcome.before->blob); !s) return s.error();
+      count_original(-1, outcome.before->size);
     }
+    count_original(+1, op.size);
     auto revision = next_revision(txn);
     if (!revision) return revision.error();
     record.blob = op.blob;
@@ -57,6 +59,7 @@ Result<ApplyOutcome> Store::apply_remove(StoreTxn& txn, const RemoveSet& op) {
   outcome.before = *before;
   if (Status s = drop_thumbnails(txn, op.set, &outcome.dropped_thumbnails); !s) return s.error();
   if (Status s = drop_ref(txn, outcome.before->blob); !s) return s.error();
+  count_original(-1, outcome.before->size);
   if (Status s = txn.del(txn.dbs().sets, key); !s) return s.error();
   outcome.changed = true;
   return outcome;

@@ -379,3 +379,88 @@ Test(attach, a_set_directory_holds_a_bounded_number_of_scratch_files) {
   cr_expect(f.sets->create_scratch(at("/posts/1/photos/0/.tmp0")).ok(), "an existing name opens");
   cr_expect(f.sets->create_scratch(at("/posts/1/photos/1/.tmp0")).ok(), "another set has room");
 }
+
+// Counters (set_metrics.cc).
+
+namespace {
+
+// The value of sample `name` ("name{labels}") in `sets`' metrics text.
+uint64_t sample_of(ImageSets& sets, const std::string& name) {
+  auto text = sets.metrics_text();
+  cr_assert(text.ok());
+  size_t at = text->find("\n" + name + " ");
+  cr_assert(at != std::string::npos, "no sample %s in:\n%s", name.c_str(), text->c_str());
+  size_t start = at + name.size() + 2;
+  return std::stoull(text->substr(start, text->find('\n', start) - start));
+}
+
+}  // namespace
+
+Test(attach, a_thumbnail_is_counted_made_once_and_found_after) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.jpg", test::make_image(600, 400, ".jpg"));
+  ImagePath thumb = at("/posts/1/photos/0/thumb/100.jpg");
+  cr_assert(make_and_wait(*f.sets, thumb).ok());
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total"), 1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnail_seconds_count"), 1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnails_stored"), 1u);
+  auto found = f.sets->find_thumbnail(thumb);
+  cr_assert(found.ok() && found->stored);
+  cr_assert(make_and_wait(*f.sets, thumb).ok());  // stored already: no resize
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total"), 1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnails_found_total"), 2u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnail_bytes"), found->stored->size);
+}
+
+Test(attach, a_thumbnail_that_cannot_be_made_counts_as_a_failure) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.jpg", test::make_image(600, 400, ".jpg"));
+  // Larger than the original: not found, which is no failure.
+  cr_assert_not(make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/900.jpg")).ok());
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnail_failures_total"), 0u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_thumbnails_made_total"), 0u);
+}
+
+Test(attach, uploads_are_counted_committed_or_refused_by_reason) {
+  Fixture f;
+  ImagePath original = at("/posts/1/photos/0/original.jpg");
+  auto jpeg = test::make_image(300, 200, ".jpg");
+  auto upload = f.sets->begin_upload(original, true, 0);
+  cr_assert(upload.ok());
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_in_progress"), 1u);
+  cr_assert((*upload)->write(jpeg, 0).ok());
+  cr_assert(f.sets->commit_upload(**upload).ok());
+  cr_assert(f.sets->commit_upload(**upload).ok());  // a second flush of the same bytes
+  f.sets->end_upload(**upload);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_committed_total"), 1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_in_progress"), 0u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_originals_stored"), 1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_original_bytes"), jpeg.size());
+
+  auto junk = f.sets->begin_upload(at("/posts/2/photos/0/original.jpg"), true, 0);
+  cr_assert(junk.ok());
+  std::vector<uint8_t> bytes = {'n', 'o', 't', ' ', 'a', ' ', 'j', 'p', 'e', 'g'};
+  cr_assert((*junk)->write(bytes, 0).ok());
+  cr_assert_not(f.sets->commit_upload(**junk).ok());
+  cr_assert_not(f.sets->commit_upload(**junk).ok());  // flushed twice: refused once
+  f.sets->end_upload(**junk);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"invalid_image\"}"),
+               1u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"too_large\"}"), 0u);
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_committed_total"), 1u);
+}
+
+Test(attach, uploads_over_the_per_process_limit_are_refused_as_too_many) {
+  Fixture f;
+  std::vector<std::unique_ptr<StagedFile>> open;
+  for (unsigned i = 0; i < ImageSets::kMaxUploadsPerOpener; ++i) {
+    auto upload = f.sets->begin_upload(at("/posts/" + std::to_string(i) + "/photos/0/original.jpg"),
+                                       true, 4242);
+    cr_assert(upload.ok());
+    open.push_back(std::move(upload).value());
+  }
+  auto refused = f.sets->begin_upload(at("/posts/9999/photos/0/original.jpg"), true, 4242);
+  cr_assert_not(refused.ok());
+  cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"too_many\"}"), 1u);
+  for (auto& upload : open) f.sets->end_upload(*upload);
+}

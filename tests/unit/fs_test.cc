@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 
 #include <cerrno>
+#include <memory>
 
 #include "config/schema_parser.h"
 #include "fs/filesystem.h"
@@ -106,6 +107,23 @@ Test(inode_table, an_rmdired_set_gets_fresh_nodeids) {
   table.detach_directory(at("/posts/1/photos/3"));
   cr_expect_neq(table.ref_directory(at("/posts/1/photos/3")), set);
   cr_expect_neq(table.ref_directory(at("/posts/1/photos/3/thumb")), thumb);
+}
+
+Test(inode_table, each_snapshot_gets_a_fresh_node_freed_at_its_forget) {
+  InodeTable table;
+  ImagePath metrics = at("/.imageattachfs/metrics");
+  auto first = std::make_shared<const Snapshot>(Snapshot{"a 1\n", 1});
+  auto second = std::make_shared<const Snapshot>(Snapshot{"a 2\n", 2});
+  fuse_ino_t one = table.ref_snapshot(metrics, first);
+  fuse_ino_t two = table.ref_snapshot(metrics, second);
+  cr_expect_neq(one, two, "every lookup of the name is a new node");
+  cr_expect_eq(table.get(one)->snapshot->bytes, "a 1\n");
+  cr_expect_eq(table.get(two)->snapshot->bytes, "a 2\n");
+  cr_expect(table.ref_existing(one));
+  cr_expect(!table.forget(one, 1).has_value(), "one lookup left");
+  cr_expect(table.forget(one, 1).has_value());
+  cr_expect_eq(first.use_count(), 1, "the table let go of its snapshot");
+  cr_expect_eq(second.use_count(), 2);
 }
 
 Test(errors, each_error_code_has_its_errno) {

@@ -302,3 +302,21 @@ Test(fsck, absent_store_is_an_error_and_creates_nothing) {
   cr_expect_not(summary.ok());
   cr_expect_neq(access(dir.c_str(), F_OK), 0);
 }
+
+Test(fsck, a_repair_that_drops_a_thumbnail_leaves_the_store_totals_right) {
+  Fixture f;
+  f.corrupt([&](StoreTxn& txn, const Databases& dbs) {
+    cr_assert(txn.del(dbs.chunks, chunk_key(f.thumbnail_id, 0)).ok());
+  });
+  expect_repair(f.dir, 1);
+  StoreOptions options;
+  options.map_size = 1ull << 30;
+  auto store = Store::open(f.dir, options);
+  cr_assert(store.ok());
+  auto totals = (*store)->totals();
+  cr_assert(totals.ok());
+  cr_expect_eq(totals->originals, 1u);
+  cr_expect_eq(totals->original_bytes, f.original.size());
+  cr_expect_eq(totals->thumbnails, 0u, "the dropped thumbnail is not counted");
+  cr_expect_eq(totals->thumbnail_bytes, 0u);
+}

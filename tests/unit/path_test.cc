@@ -537,3 +537,33 @@ Test(child, a_name_over_255_bytes_is_name_too_long) {
   cr_expect_eq(child.error().code, ErrorCode::kNameTooLong);
   cr_expect(child_path(*set, name.substr(0, 255), default_schema()).ok(), "255 bytes are fine");
 }
+
+// The daemon's own names.
+
+Test(path, the_root_holds_the_control_directory_and_it_holds_metrics) {
+  ImagePath dir = parsed("/.imageattachfs");
+  cr_assert(dir.kind == NodeKind::kControlDir);
+  cr_assert(dir.is_directory());
+  ImagePath metrics = parsed("/.imageattachfs/metrics");
+  cr_assert(metrics.kind == NodeKind::kMetrics);
+  cr_assert_not(metrics.is_directory());
+  std::string text = path_string(metrics);
+  cr_expect_str_eq(text.c_str(), "/.imageattachfs/metrics");
+  cr_expect(parent_path(metrics) == dir);
+  cr_expect(parent_path(dir) == ImagePath());
+  cr_expect(parse_path(path_string(dir), default_schema()).value() == dir);
+}
+
+Test(path, other_dot_names_stay_outside_the_grammar) {
+  expect_not_found("/.imageattachfs2");
+  expect_not_found("/.Imageattachfs");
+  expect_not_found("/.git");
+  expect_not_found("/.imageattachfs/metrics2");
+  expect_not_found("/.imageattachfs/.metrics");
+  Result<ImagePath> under_file = parse("/.imageattachfs/metrics/x");
+  cr_assert_not(under_file.ok());
+  cr_expect_eq(under_file.error().code, ErrorCode::kNotDirectory);
+  // Only at the root: elsewhere the name means what it meant before.
+  cr_expect(parsed("/posts/.imageattachfs").kind == NodeKind::kEntity);
+  cr_expect(parsed("/posts/1/photos/0/.imageattachfs").kind == NodeKind::kStaging);
+}

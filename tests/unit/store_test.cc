@@ -306,3 +306,92 @@ Test(store, a_deduplicated_commit_replaces_stored_bytes_that_differ_from_their_i
   attach(*store, set_of(int_id(2), 0), genuine);
   cr_expect(read_all(*store, id, genuine.size()) == genuine, "the innocent copy reads back true");
 }
+
+// Totals (store_totals.cc).
+
+namespace {
+
+void expect_totals(Store& store, uint64_t originals, uint64_t original_bytes, uint64_t thumbnails,
+                   uint64_t thumbnail_bytes) {
+  auto t = store.totals();
+  cr_assert(t.ok());
+  cr_expect_eq(t->originals, originals, "originals %lu", t->originals);
+  cr_expect_eq(t->original_bytes, original_bytes, "original bytes %lu", t->original_bytes);
+  cr_expect_eq(t->thumbnails, thumbnails, "thumbnails %lu", t->thumbnails);
+  cr_expect_eq(t->thumbnail_bytes, thumbnail_bytes, "thumbnail bytes %lu", t->thumbnail_bytes);
+}
+
+}  // namespace
+
+Test(store, totals_follow_every_change_of_the_records) {
+  auto store = open_store(temp_store());
+  expect_totals(*store, 0, 0, 0, 0);
+  auto a = set_of(int_id(1), 0);
+  auto b = set_of(int_id(2), 0);
+  attach(*store, a, bytes_of("aaaa"));
+  attach(*store, b, bytes_of("aaaa"));  // deduplicated, counted in each set
+  expect_totals(*store, 2, 8, 0, 0);
+  attach(*store, a, bytes_of("aaaa"));  // identical: nothing changes
+  expect_totals(*store, 2, 8, 0, 0);
+  bool stored = false;
+  cr_assert(store
+                ->put_thumbnail(a, width(3), sha256_of(bytes_of("aaaa")), bytes_of("tt"), 3, 1, 1,
+                                &stored)
+                .ok());
+  cr_expect(stored);
+  cr_assert(store
+                ->put_thumbnail(a, width(3), sha256_of(bytes_of("aaaa")), bytes_of("xx"), 3, 1, 1,
+                                &stored)
+                .ok());
+  cr_expect_not(stored, "one was stored already");
+  cr_assert(store->put_thumbnail(a, width(4), sha256_of(bytes_of("aaaa")), bytes_of("ttt"), 4, 1, 1)
+                .ok());
+  expect_totals(*store, 2, 8, 2, 5);
+  cr_assert(store->remove_thumbnail(a, width(4)).ok());
+  expect_totals(*store, 2, 8, 1, 2);
+  attach(*store, a, bytes_of("bbbbbb"));  // replaced: its thumbnail goes
+  expect_totals(*store, 2, 10, 0, 0);
+  cr_assert(
+      store->put_thumbnail(a, width(3), sha256_of(bytes_of("bbbbbb")), bytes_of("tt"), 3, 1, 1)
+          .ok());
+  cr_assert(store->apply(Op{MoveSet{a, set_of(int_id(3), 0)}, 1}).ok());
+  expect_totals(*store, 2, 10, 1, 2);
+  cr_assert(store->apply(Op{RemoveSet{set_of(int_id(3), 0), std::nullopt}, 1}).ok());
+  expect_totals(*store, 1, 4, 0, 0);
+  // A refused op changes nothing.
+  cr_assert_not(store->apply(Op{RemoveSet{a, std::nullopt}, 1}).ok());
+  expect_totals(*store, 1, 4, 0, 0);
+}
+
+Test(store, totals_absent_from_an_older_store_are_computed_at_open) {
+  std::string dir = temp_store();
+  {
+    auto store = open_store(dir);
+    attach(*store, set_of(int_id(1), 0), bytes_of("abc"));
+    attach(*store, set_of(int_id(2), 0), bytes_of("defgh"));
+    cr_assert(store
+                  ->put_thumbnail(set_of(int_id(1), 0), width(3), sha256_of(bytes_of("abc")),
+                                  bytes_of("t"), 3, 1, 1)
+                  .ok());
+  }
+  {
+    EnvOptions options;
+    options.map_size = 1ull << 30;
+    auto env = LmdbEnv::open(dir, options);
+    cr_assert(env.ok());
+    StoreTxn txn(**env, true);
+    cr_assert(txn.del(txn.dbs().meta, kTotalsKey).ok());
+    cr_assert(txn.commit().ok());
+  }
+  auto store = open_store(dir);
+  expect_totals(*store, 2, 8, 1, 1);
+}
+
+Test(store, map_usage_reports_the_map_size_and_pages_in_use) {
+  auto store = open_store(temp_store());
+  attach(*store, set_of(int_id(1), 0), bytes_of("x", 100000));
+  StoreMapUsage usage = store->map_usage();
+  cr_expect_eq(usage.map_bytes, 1ull << 30);
+  cr_expect_geq(usage.used_bytes, 100000u);
+  cr_expect_lt(usage.used_bytes, usage.map_bytes);
+}
