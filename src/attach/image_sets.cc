@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "image/image.h"
+#include "log/log.h"
 #include "path/path.h"
 #include "store/hashing.h"
 
@@ -34,6 +35,11 @@ class DecodePermit {
 };
 
 }  // namespace
+
+Status ImageSets::writable(const char* what) const {
+  if (!store_.read_only()) return Status::Ok();
+  return make_error(ErrorCode::kReadOnly, std::string(what) + ": the mount is read-only");
+}
 
 const AttachmentSchema* ImageSets::attachment_of(const ImageSetKey& set) const {
   return schema_.find_attachment(set.type, set.attachment);
@@ -68,6 +74,9 @@ Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path) {
   ThumbnailLookup lookup;
   if (thumb->has_value() && (*thumb)->source == original.blob) {
     lookup.stored = version_of(**thumb, path.thumbnail.format);
+  } else if (store_.read_only()) {
+    log_debug("thumbnail " + path_string(path) + ": not stored, and a read-only mount makes none");
+    return make_error(ErrorCode::kNotFound, "not stored (read-only mount)");
   }
   return lookup;
 }
@@ -75,6 +84,11 @@ Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path) {
 void ImageSets::make_thumbnail(const ImagePath& path, ThumbnailPool::Done done) {
   ImageSetKey set = path.set;
   ThumbnailSpec spec = path.thumbnail;
+  if (store_.read_only()) {
+    auto found = find_thumbnail(path);
+    if (!found) return done(found.error());
+    return done(*found->stored);  // read-only: find_thumbnail gives a stored one or kNotFound
+  }
   pool_.submit(
       path_string(path), [this, set, spec] { return make_now(set, spec); }, std::move(done));
 }
@@ -137,6 +151,7 @@ Status ImageSets::read(const FileVersion& version, uint64_t offset, uint64_t len
 
 Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
                                                 std::span<const uint8_t> bytes, int64_t mtime_ns) {
+  if (Status s = writable("commit"); !s) return s.error();
   const AttachmentSchema* attachment = attachment_of(path.set);
   if (attachment == nullptr) return make_error(ErrorCode::kInvalid, "unknown attachment");
   if (bytes.empty()) return make_error(ErrorCode::kInvalid, "empty file: not an image");
@@ -160,14 +175,17 @@ Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
 }
 
 Result<ApplyOutcome> ImageSets::remove_original(const ImagePath& path) {
+  if (Status s = writable("remove"); !s) return s.error();
   return store_.apply(Op{RemoveSet{path.set, path.original_ext}, now_ns()});
 }
 
 Status ImageSets::remove_thumbnail(const ImagePath& path) {
+  if (Status s = writable("remove"); !s) return s;
   return store_.remove_thumbnail(path.set, path.thumbnail);
 }
 
 Result<ApplyOutcome> ImageSets::set_mtime(const ImagePath& original, int64_t mtime_ns) {
+  if (Status s = writable("set the mtime"); !s) return s.error();
   return store_.apply(Op{SetMtime{original.set, mtime_ns}, now_ns()});
 }
 

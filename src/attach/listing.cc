@@ -116,6 +116,7 @@ Status ImageSets::list_thumbnails(const ImagePath& dir, const std::function<bool
 }
 
 Status ImageSets::remove_directory(const ImagePath& dir) {
+  if (Status s = writable("rmdir"); !s) return s;
   bool empty = true;
   Status listed = list(dir, std::nullopt, [&](DirEntry&&) {
     empty = false;

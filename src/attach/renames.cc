@@ -58,6 +58,7 @@ bool ImageSets::target_exists(const ImagePath& to) {
 
 Result<RenameOutcome> ImageSets::rename(const ImagePath& from, const ImagePath& to,
                                         bool no_replace) {
+  if (Status s = writable("rename"); !s) return s.error();
   if (no_replace && target_exists(to)) return make_error(ErrorCode::kExists, "the target exists");
   RenameOutcome outcome;
   switch (from.kind) {

@@ -24,16 +24,22 @@ Result<std::unique_ptr<StagingArea>> StagingArea::open(const std::string& dir) {
     if (name == "." || name == "..") continue;
     unlinkat(dirfd(d.get()), name.c_str(), 0);
   }
-  return std::unique_ptr<StagingArea>(new StagingArea(dir));
+  return std::unique_ptr<StagingArea>(new StagingArea(dir, false));
+}
+
+std::unique_ptr<StagingArea> StagingArea::open_read_only(const std::string& dir) {
+  return std::unique_ptr<StagingArea>(new StagingArea(dir, true));
 }
 
 Result<UniqueFd> StagingArea::new_upload_file() {
+  if (read_only_) return make_error(ErrorCode::kReadOnly, "a read-only mount stages nothing");
   int fd = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0) return error_from_errno("new upload file in " + dir_);
   return UniqueFd(fd);
 }
 
 Result<ScratchFile> StagingArea::create_scratch(const ImageSetKey& set, const std::string& name) {
+  if (read_only_) return make_error(ErrorCode::kReadOnly, "a read-only mount stages nothing");
   std::lock_guard lock(mutex_);
   Key key{set, name};
   if (auto it = scratch_.find(key); it != scratch_.end()) return it->second;

@@ -43,6 +43,8 @@ int errno_of(const Error& error) {
       return ENAMETOOLONG;
     case ErrorCode::kTooMany:
       return EMFILE;
+    case ErrorCode::kReadOnly:
+      return EROFS;
   }
   return EIO;
 }

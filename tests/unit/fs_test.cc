@@ -131,6 +131,7 @@ Test(errors, each_error_code_has_its_errno) {
       {ErrorCode::kStale, ESTALE},
       {ErrorCode::kNameTooLong, ENAMETOOLONG},
       {ErrorCode::kTooMany, EMFILE},
+      {ErrorCode::kReadOnly, EROFS},
   };
   for (const auto& e : expected) {
     cr_expect_eq(errno_of(make_error(e.code, "")), e.errno_value, "code %d",
