@@ -147,6 +147,15 @@ class ReadOnlyTest(MountedTestCase):
         self.assert_serves_the_store(mount)
         mount.stop()
         self.assertEqual(store_snapshot(self.store), before)
+        # Without LMDB's lock.mdb or staging, a read-only mount makes neither.
+        os.unlink(os.path.join(self.store, "lock.mdb"))
+        shutil.rmtree(os.path.join(self.store, "staging"))
+        before = store_snapshot(self.store)
+        mount = self.new_mount(["ro"]).start()
+        self.assert_serves_the_store(mount)
+        self.assert_tool_refused("cp", self.png, mount.path("posts/2/photos/0/original.png"))
+        mount.stop()
+        self.assertEqual(store_snapshot(self.store), before)
         result = run(BINARY, "fsck", self.store, check=False)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
 
