@@ -36,10 +36,12 @@ int fail(const std::string& message) {
 }
 
 // Creates the store directory if absent, checks that it can be trusted and
-// takes its exclusive lock.
-Result<UniqueFd> lock_store(const std::string& dir) {
-  auto opened = open_store_directory(dir);
+// takes its exclusive lock. Read-only: the store must exist; its lock is
+// held shared (store/store_dir.h).
+Result<UniqueFd> lock_store(const std::string& dir, bool read_only = false) {
+  auto opened = open_store_directory(dir, read_only);
   if (!opened) return opened.error();
+  if (read_only) return lock_store_directory_shared(opened->get(), dir);
   return lock_store_directory(opened->get(), dir);
 }
 
@@ -85,6 +87,7 @@ StoreOptions store_options(const MountOptions& options) {
       options.max_threads + (options.thumb_threads != 0 ? options.thumb_threads : 256);
   s.max_readers = std::max(1024u, 2 * threads + 64);
   s.nometasync = options.nometasync;
+  s.read_only = options.read_only;
   return s;
 }
 
@@ -122,7 +125,9 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
           Filesystem* serve_fs, fuse_session* serve_session, const Schema& schema) {
   auto store = Store::open(options.store_dir, store_options(options));
   if (!store) return fail(store.error().message), 1;
-  auto staging = StagingArea::open(options.store_dir + "/staging");
+  auto staging = options.read_only
+                     ? Result(StagingArea::open_read_only(options.store_dir + "/staging"))
+                     : StagingArea::open(options.store_dir + "/staging");
   if (!staging) return fail(staging.error().message), 1;
   (*staging)->set_scratch_ttl(static_cast<int64_t>(options.scratch_ttl_s) * 1000000000);
   if (Status s = image_init("imageattachfs"); !s) return fail(s.error().message), 1;
@@ -140,7 +145,8 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
       serve_loop->start();
       log_info("serving " + options.store_dir + " read-only at " + options.serve_point);
     }
-    log_info("serving " + options.store_dir + " at " + options.mountpoint);
+    log_info("serving " + options.store_dir + " at " + options.mountpoint +
+             (options.read_only ? " (read-only)" : ""));
     rc = run_loop(session, loop);
     // The main mount's last invalidations may reach the serve mount's kernel:
     // its loop answers until they are sent.
@@ -210,7 +216,7 @@ int run(int argc, char** argv) {
   Result<Schema> schema = options->schema_path.empty() ? Result<Schema>(default_schema())
                                                        : load_schema(options->schema_path);
   if (!schema) return fail(schema.error().message);
-  auto lock = lock_store(options->store_dir);
+  auto lock = lock_store(options->store_dir, options->read_only);
   if (!lock) return fail(lock.error().message);
   {
     // Open and close once to check it; LMDB does not survive the fork below.

@@ -28,7 +28,7 @@ enum class ErrorCode {
   kStale,         // ESTALE: look the name up again (fs/writer_nodes.h)
   kNameTooLong,   // ENAMETOOLONG: a name over 255 bytes (statfs's f_namemax)
   kTooMany,       // EMFILE: one client holds too many files open
-  kReadOnly,      // EROFS: a read-only mount (-o serve=)
+  kReadOnly,      // EROFS: a change asked of a read-only mount (-o ro, -o serve=)
   kNotAsked,      // ENOSYS to OPEN/FLUSH: the kernel does without them from now on
 };
 

@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "image/image.h"
+#include "log/log.h"
 #include "path/path.h"
 #include "store/hashing.h"
 
@@ -34,6 +35,11 @@ class DecodePermit {
 };
 
 }  // namespace
+
+Status ImageSets::writable(const char* what) const {
+  if (!store_.read_only()) return Status::Ok();
+  return make_error(ErrorCode::kReadOnly, std::string(what) + ": the mount is read-only");
+}
 
 const AttachmentSchema* ImageSets::attachment_of(const ImageSetKey& set) const {
   return schema_.find_attachment(set.type, set.attachment);
@@ -72,6 +78,9 @@ Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path, pid_t l
   if (thumb->has_value() && (*thumb)->source == original.blob) {
     lookup.stored = version_of(**thumb, path.thumbnail.format);
     thumbnails_found_.add();
+  } else if (store_.read_only()) {
+    log_debug("thumbnail " + path_string(path) + ": not stored, and a read-only mount makes none");
+    return make_error(ErrorCode::kNotFound, "not stored (read-only mount)");
   }
   return lookup;
 }
@@ -79,6 +88,11 @@ Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path, pid_t l
 void ImageSets::make_thumbnail(const ImagePath& path, ThumbnailPool::Done done) {
   ImageSetKey set = path.set;
   ThumbnailSpec spec = path.thumbnail;
+  if (store_.read_only()) {
+    auto found = find_thumbnail(path);
+    if (!found) return done(found.error());
+    return done(*found->stored);  // read-only: find_thumbnail gives a stored one or kNotFound
+  }
   auto make = [this, set, spec] {
     Result<FileVersion> made = make_now(set, spec);
     // A set removed meanwhile is no failure to make a thumbnail.
@@ -159,6 +173,7 @@ Status ImageSets::read(const FileVersion& version, uint64_t offset, uint64_t len
 
 Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
                                                 std::span<const uint8_t> bytes, int64_t mtime_ns) {
+  if (Status s = writable("commit"); !s) return s.error();
   const AttachmentSchema* attachment = attachment_of(path.set);
   if (attachment == nullptr) return make_error(ErrorCode::kInvalid, "unknown attachment");
   if (bytes.empty()) return make_error(ErrorCode::kInvalid, "empty file: not an image");
@@ -182,16 +197,19 @@ Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
 }
 
 Result<ApplyOutcome> ImageSets::remove_original(const ImagePath& path) {
+  if (Status s = writable("remove"); !s) return s.error();
   return store_.apply(Op{RemoveSet{path.set, path.original_ext}, now_ns()});
 }
 
 Status ImageSets::remove_thumbnail(const ImagePath& path, pid_t remover) {
+  if (Status s = writable("remove"); !s) return s;
   Status removed = store_.remove_thumbnail(path.set, path.thumbnail);
   if (removed) removed_thumbnails_.removed(remover, path);
   return removed;
 }
 
 Result<ApplyOutcome> ImageSets::set_mtime(const ImagePath& original, int64_t mtime_ns) {
+  if (Status s = writable("set the mtime"); !s) return s.error();
   return store_.apply(Op{SetMtime{original.set, mtime_ns}, now_ns()});
 }
 

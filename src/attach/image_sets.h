@@ -83,12 +83,18 @@ class ImageSets {
 
   // The thumbnail at `path` (kThumbnail) if stored, as thread `looker` sees
   // it. kNotFound when the set holds no original, the size is larger than the
-  // original's, or `looker` has just removed it (see RemovedThumbnails).
+  // original's, `looker` has just removed it (see RemovedThumbnails), and on a
+  // read-only store when it is not stored (a read-only mount makes none).
   Result<ThumbnailLookup> find_thumbnail(const ImagePath& path, pid_t looker = 0);
 
   // Gets or makes the thumbnail at `path` on the resize pool; `done` runs on a
-  // pool thread. Concurrent calls for one thumbnail make it once.
+  // pool thread. Concurrent calls for one thumbnail make it once. On a
+  // read-only store `done` runs at once, with the stored one or kNotFound.
   void make_thumbnail(const ImagePath& path, ThumbnailPool::Done done);
+
+  // Whether the store is read-only (-o ro): every change below is then
+  // refused with kReadOnly, and nothing in the store or staging changes.
+  bool read_only() const { return store_.read_only(); }
 
   // Resizes done since start.
   uint64_t resizes() const { return resizes_; }
@@ -175,6 +181,8 @@ class ImageSets {
 
  private:
   const AttachmentSchema* attachment_of(const ImageSetKey& set) const;
+  // kReadOnly (naming `what`) on a read-only store.
+  Status writable(const char* what) const;
   uint64_t max_bytes_of(const ImagePath& path) const;
   Result<FileVersion> make_now(const ImageSetKey& set, const ThumbnailSpec& spec);
   Status list_set_directory(const ImagePath& dir, const std::function<bool(DirEntry&&)>& fn);

@@ -119,6 +119,7 @@ Status ImageSets::list_thumbnails(const ImagePath& dir, const std::function<bool
 }
 
 Status ImageSets::remove_directory(const ImagePath& dir) {
+  if (Status s = writable("rmdir"); !s) return s;
   if (dir.kind == NodeKind::kControlDir) {
     return make_error(ErrorCode::kPermission, "the daemon's own directory stays");
   }

@@ -61,6 +61,7 @@ bool ImageSets::target_exists(const ImagePath& to) {
 
 Result<RenameOutcome> ImageSets::rename(const ImagePath& from, const ImagePath& to,
                                         bool no_replace) {
+  if (Status s = writable("rename"); !s) return s.error();
   for (const ImagePath* path : {&from, &to}) {
     if (path->kind == NodeKind::kControlDir || path->kind == NodeKind::kMetrics) {
       return make_error(ErrorCode::kPermission, "the daemon's own files are read-only");

@@ -29,7 +29,7 @@ void StagingArea::set_scratch_ttl(int64_t ttl_ns) {
 }
 
 void StagingArea::expire_unchanged() {
-  if (ttl_ns_ == 0) return;
+  if (ttl_ns_ == 0 || read_only_) return;  // a read-only mount holds no scratch files
   int64_t now = now_ns();
   if (now < next_sweep_ns_) return;
   next_sweep_ns_ = now + std::min(kSweepIntervalNs, std::max<int64_t>(ttl_ns_ / 2, 1));
@@ -62,16 +62,22 @@ Result<std::unique_ptr<StagingArea>> StagingArea::open(const std::string& dir) {
     if (name == "." || name == "..") continue;
     unlinkat(dirfd(d.get()), name.c_str(), 0);
   }
-  return std::unique_ptr<StagingArea>(new StagingArea(dir));
+  return std::unique_ptr<StagingArea>(new StagingArea(dir, false));
+}
+
+std::unique_ptr<StagingArea> StagingArea::open_read_only(const std::string& dir) {
+  return std::unique_ptr<StagingArea>(new StagingArea(dir, true));
 }
 
 Result<UniqueFd> StagingArea::new_upload_file() {
+  if (read_only_) return make_error(ErrorCode::kReadOnly, "a read-only mount stages nothing");
   int fd = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0) return error_from_errno("new upload file in " + dir_);
   return UniqueFd(fd);
 }
 
 Result<ScratchFile> StagingArea::create_scratch(const ImageSetKey& set, const std::string& name) {
+  if (read_only_) return make_error(ErrorCode::kReadOnly, "a read-only mount stages nothing");
   std::lock_guard lock(mutex_);
   expire_unchanged();
   Key key{set, name};

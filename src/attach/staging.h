@@ -41,6 +41,9 @@ class StagingArea {
 
   // Empties (creating if absent) `dir`: nothing staged survives a mount.
   static Result<std::unique_ptr<StagingArea>> open(const std::string& dir);
+  // The staging area of a read-only mount: `dir` is neither created nor
+  // emptied, and new files are refused with kReadOnly.
+  static std::unique_ptr<StagingArea> open_read_only(const std::string& dir);
 
   // A new anonymous file for an upload, unlinked: it vanishes when closed.
   Result<UniqueFd> new_upload_file();
@@ -69,11 +72,12 @@ class StagingArea {
 
  private:
   using Key = std::pair<ImageSetKey, std::string>;
-  explicit StagingArea(std::string dir) : dir_(std::move(dir)) {}
+  StagingArea(std::string dir, bool read_only) : dir_(std::move(dir)), read_only_(read_only) {}
   // REQUIRES mutex_ held.
   void expire_unchanged();
 
   std::string dir_;
+  const bool read_only_;
   std::mutex mutex_;
   uint64_t next_id_ = 1;
   std::map<Key, ScratchFile> scratch_;

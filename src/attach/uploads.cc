@@ -40,6 +40,7 @@ Result<std::unique_ptr<StagedFile>> ImageSets::begin_upload(const ImagePath& pat
 
 Result<std::unique_ptr<StagedFile>> ImageSets::open_upload(const ImagePath& path, bool truncate,
                                                            pid_t opener) {
+  if (Status s = writable("upload"); !s) return s.error();
   if (opener != 0) {
     std::lock_guard lock(uploads_mutex_);
     if (uploads_by_opener_[opener] >= kMaxUploadsPerOpener) {
@@ -76,6 +77,7 @@ Result<std::unique_ptr<StagedFile>> ImageSets::open_upload(const ImagePath& path
 }
 
 Result<ApplyOutcome> ImageSets::commit_upload(StagedFile& upload) {
+  if (Status s = writable("commit"); !s) return s.error();
   std::lock_guard lock(upload.mutex_);
   auto judged = [&]() -> Result<ApplyOutcome> {
     auto st = upload.stat();
@@ -117,6 +119,7 @@ void ImageSets::end_upload(StagedFile& upload) {
 }
 
 Status ImageSets::truncate_upload(const ImagePath& original, pid_t pid, off_t size) {
+  if (Status s = writable("truncate"); !s) return s;
   StagedFile* newest = nullptr;
   {
     std::lock_guard lock(uploads_mutex_);
@@ -156,6 +159,7 @@ std::optional<ScratchFile> ImageSets::find_scratch(const ImagePath& path) {
 
 Result<std::pair<ScratchFile, std::unique_ptr<StagedFile>>> ImageSets::create_scratch(
     const ImagePath& path) {
+  if (Status s = writable("create"); !s) return s.error();
   auto created = staging_.create_scratch(path.set, path.staging_name);
   if (!created) return created.error();
   auto file = open_scratch(path, created->id, O_RDWR | O_TRUNC);
@@ -165,6 +169,9 @@ Result<std::pair<ScratchFile, std::unique_ptr<StagedFile>>> ImageSets::create_sc
 
 Result<std::unique_ptr<StagedFile>> ImageSets::open_scratch(const ImagePath& path,
                                                             uint64_t scratch_id, int flags) {
+  if ((flags & (O_ACCMODE | O_TRUNC)) != O_RDONLY) {
+    if (Status s = writable("open for writing"); !s) return s.error();
+  }
   auto scratch = find_scratch(path);
   if (!scratch || scratch->id != scratch_id) {
     return make_error(ErrorCode::kNotFound, "the scratch file is gone");
@@ -185,6 +192,7 @@ Result<ScratchStat> ImageSets::stat_scratch(const ImagePath& path, uint64_t scra
 }
 
 Status ImageSets::set_scratch_mtime(const ImagePath& path, int64_t mtime_ns) {
+  if (Status s = writable("set the mtime"); !s) return s;
   auto scratch = find_scratch(path);
   if (!scratch) return make_error(ErrorCode::kNotFound, "no such file");
   timespec times[2] = {to_timespec(mtime_ns), to_timespec(mtime_ns)};
@@ -195,6 +203,7 @@ Status ImageSets::set_scratch_mtime(const ImagePath& path, int64_t mtime_ns) {
 }
 
 Status ImageSets::remove_scratch(const ImagePath& path) {
+  if (Status s = writable("remove"); !s) return s;
   return staging_.remove_scratch(path.set, path.staging_name);
 }
 

@@ -83,6 +83,9 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
     if (has_value) return invalid("option nometasync takes no value");
     options.nometasync = true;
   } else {
+    // ro and rw are libfuse's too (the kernel's mount flag); the daemon
+    // must know: a read-only mount changes nothing in the store.
+    if (option == "ro" || option == "rw") options.read_only = option == "ro";
     options.fuse_options.emplace_back(option);
   }
   return Status::Ok();
@@ -234,7 +237,10 @@ std::string usage_text(const std::string& program) {
          "                    with allow_other, do not have the kernel check modes\n"
          "                    (default_permissions is added otherwise): every local\n"
          "                    user may then change every image\n"
-         "  allow_other, default_permissions, ro, fsname=NAME, ...\n"
+         "  ro                read-only: serves what the store holds and changes\n"
+         "                    nothing (a thumbnail not stored is ENOENT); serves a\n"
+         "                    store on a read-only filesystem\n"
+         "  allow_other, default_permissions, fsname=NAME, ...\n"
          "                    any other option is passed on to libfuse (see mount.fuse3(8))\n";
 }
 

@@ -24,6 +24,7 @@ struct MountOptions {
   std::optional<uint32_t> gid;          // -o gid=N
   unsigned umask = 022;                 // -o umask=OOO: taken from the modes shown
   bool no_default_permissions = false;  // -o no_default_permissions (with allow_other)
+  bool read_only = false;               // -o ro (the last of ro/rw wins; both go to libfuse too)
   bool foreground = false;              // -f
   bool debug = false;                   // -d (implies -f)
   bool single_thread = false;           // -s

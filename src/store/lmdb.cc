@@ -51,8 +51,9 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::open(const std::string& dir, const Env
   if ((rc = mdb_env_set_mapsize(raw, options.map_size)) != 0) {
     return lmdb_error(rc, "mdb_env_set_mapsize");
   }
-  unsigned flags =
-      MDB_NOTLS | (options.nometasync ? MDB_NOMETASYNC : 0) | (options.read_only ? MDB_RDONLY : 0);
+  unsigned flags = MDB_NOTLS | (options.nometasync ? MDB_NOMETASYNC : 0) |
+                   (options.read_only ? MDB_RDONLY : 0) |
+                   (options.read_only && options.no_lock ? MDB_NOLOCK : 0);
   if ((rc = mdb_env_open(raw, dir.c_str(), flags, 0600)) != 0) {
     return lmdb_error(rc, dir + ": cannot open the store");
   }

@@ -38,6 +38,10 @@ struct EnvOptions {
   // MDB_RDONLY: the store must exist; nothing is created or written, and no
   // write transaction may begin (fsck beside a running daemon).
   bool read_only = false;
+  // MDB_NOLOCK (with read_only): no lock.mdb is read, created or written.
+  // Safe only when no writer can exist: the store's own lock file keeps
+  // every writing imageattachfs out, or the filesystem is read-only.
+  bool no_lock = false;
 };
 
 // The databases of one store environment.

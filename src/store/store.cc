@@ -20,10 +20,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& dir, const StoreOp
   env_options.map_size = options.map_size;
   env_options.max_readers = options.max_readers;
   env_options.nometasync = options.nometasync;
+  env_options.read_only = options.read_only;
+  env_options.no_lock = options.read_only;
   auto env = LmdbEnv::open(dir, env_options);
   if (!env) return env.error();
   auto blobs = std::make_unique<LmdbBlobStore>(**env);
-  std::unique_ptr<Store> store(new Store(std::move(env).value(), std::move(blobs)));
+  std::unique_ptr<Store> store(
+      new Store(std::move(env).value(), std::move(blobs), options.read_only));
+  if (options.read_only) return store;  // blobs left unreferenced stay until a writable mount
   if (Status s = store->collect_garbage(); !s) return s.error();
   if (Status s = store->ensure_totals(); !s) return s.error();
   return store;

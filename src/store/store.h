@@ -25,6 +25,11 @@ struct StoreOptions {
   uint64_t map_size = 1ull << 40;
   bool nometasync = false;
   unsigned max_readers = 1024;  // read transactions at once: above the threads that read
+  // A read-only mount: the store must exist; it is opened MDB_RDONLY and
+  // MDB_NOLOCK (the caller holds the store's lock, or the store is on a
+  // read-only filesystem: no writer can exist), nothing is collected, and
+  // every change is refused with kReadOnly. Nothing in the store changes.
+  bool read_only = false;
 };
 
 // What the store holds now, kept in its metadata by the write transaction
@@ -57,7 +62,11 @@ class Store {
  public:
   // Opens (creating if absent) the store's LMDB environment in `dir`, and frees
   // blobs that no record points at (left by files open at the last stop).
+  // Read-only (options.read_only): see StoreOptions.
   static Result<std::unique_ptr<Store>> open(const std::string& dir, const StoreOptions& options);
+
+  // Whether every change is refused (kReadOnly).
+  bool read_only() const { return read_only_; }
 
   // Applies `op` in one write transaction. An AttachOriginal carries its
   // blob's bytes in `blob_bytes` (REQUIRES: op.blob is their SHA-256); when a
@@ -115,8 +124,8 @@ class Store {
     int64_t thumbnail_bytes = 0;
   };
 
-  Store(std::unique_ptr<LmdbEnv> env, std::unique_ptr<BlobStore> blobs)
-      : env_(std::move(env)), blobs_(std::move(blobs)) {}
+  Store(std::unique_ptr<LmdbEnv> env, std::unique_ptr<BlobStore> blobs, bool read_only)
+      : env_(std::move(env)), blobs_(std::move(blobs)), read_only_(read_only) {}
 
   // Runs `change(txn)` (returning Result<T> or Status) in a write
   // transaction, one writer at a time, and commits when it succeeds, freeing
@@ -151,6 +160,7 @@ class Store {
 
   std::unique_ptr<LmdbEnv> env_;
   std::unique_ptr<BlobStore> blobs_;
+  const bool read_only_;
   std::mutex writer_mutex_;  // one write transaction at a time (LMDB's rule, made explicit)
   std::mutex pins_mutex_;    // held while pinning, and from a free decision to its commit
   std::map<BlobId, int> pins_;
@@ -167,6 +177,7 @@ Status status_of(const Result<T>& r) {
 
 template <typename Change>
 auto Store::write(Change&& change) -> decltype(change(std::declval<StoreTxn&>())) {
+  if (read_only_) return make_error(ErrorCode::kReadOnly, "the store is mounted read-only");
   std::lock_guard writer(writer_mutex_);
   pending_free_.clear();
   totals_delta_ = {};

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <string>
@@ -19,21 +21,32 @@ using namespace iafs;
 namespace {
 
 struct Fixture {
+  std::string dir;
   std::unique_ptr<Store> store;
   std::unique_ptr<StagingArea> staging;
   std::unique_ptr<ImageSets> sets;
 
-  Fixture() {
+  Fixture() : dir(test::temp_dir("attach-test")) { open(false); }
+
+  // (Re)opens the store in `dir`, read-only as a -o ro mount does.
+  void open(bool read_only) {
     test::ensure_vips();
-    std::string tmpl = test::temp_dir("attach-test");
+    sets.reset();
+    staging.reset();
+    store.reset();
     StoreOptions options;
     options.map_size = 1ull << 30;
-    auto opened = Store::open(tmpl, options);
+    options.read_only = read_only;
+    auto opened = Store::open(dir, options);
     cr_assert(opened.ok());
     store = std::move(opened).value();
-    auto area = StagingArea::open(std::string(tmpl) + "/staging");
-    cr_assert(area.ok());
-    staging = std::move(area).value();
+    if (read_only) {
+      staging = StagingArea::open_read_only(dir + "/staging");
+    } else {
+      auto area = StagingArea::open(dir + "/staging");
+      cr_assert(area.ok());
+      staging = std::move(area).value();
+    }
     sets = std::make_unique<ImageSets>(*store, default_schema(), *staging, 2);
   }
 
@@ -463,4 +476,41 @@ Test(attach, uploads_over_the_per_process_limit_are_refused_as_too_many) {
   cr_assert_not(refused.ok());
   cr_expect_eq(sample_of(*f.sets, "imageattachfs_uploads_refused_total{reason=\"too_many\"}"), 1u);
   for (auto& upload : open) f.sets->end_upload(*upload);
+}
+
+Test(attach, a_read_only_store_serves_what_it_holds_and_refuses_every_change) {
+  Fixture f;
+  f.commit("/posts/1/photos/0/original.jpg", test::make_image(400, 300, ".jpg"));
+  cr_assert(make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/300.jpg")).ok());
+  std::string leftover = f.dir + "/staging/leftover";
+  { std::ofstream(leftover) << "left"; }
+  f.open(true);
+  cr_expect(std::filesystem::exists(leftover), "a read-only mount empties no staging");
+  cr_expect(f.sets->read_only());
+  auto stored = f.sets->find_thumbnail(at("/posts/1/photos/0/thumb/300.jpg"));
+  cr_assert(stored.ok() && stored->stored.has_value());
+  cr_expect(make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/300.jpg")).ok());
+  auto missing = f.sets->find_thumbnail(at("/posts/1/photos/0/thumb/200.jpg"));
+  cr_assert(!missing.ok());
+  cr_expect_eq(missing.error().code, ErrorCode::kNotFound);
+  auto made = make_and_wait(*f.sets, at("/posts/1/photos/0/thumb/200.jpg"));
+  cr_assert(!made.ok());
+  cr_expect_eq(made.error().code, ErrorCode::kNotFound);
+  cr_expect_eq(f.sets->resizes(), 0u);
+  auto original = at("/posts/1/photos/0/original.jpg");
+  auto expect_read_only = [](const Error& error) {
+    cr_expect_eq(error.code, ErrorCode::kReadOnly, "%s", error.message.c_str());
+  };
+  expect_read_only(f.sets->begin_upload(original, true).error());
+  expect_read_only(
+      f.sets
+          ->commit_original(at("/posts/2/photos/0/original.jpg"), test::make_image(8, 8, ".jpg"), 0)
+          .error());
+  expect_read_only(f.sets->create_scratch(at("/posts/1/photos/0/.a")).error());
+  expect_read_only(f.sets->remove_original(original).error());
+  expect_read_only(f.sets->remove_thumbnail(at("/posts/1/photos/0/thumb/300.jpg")).error());
+  expect_read_only(f.sets->set_mtime(original, 5).error());
+  expect_read_only(f.sets->rename(at("/posts/1/photos/0"), at("/posts/1/photos/1"), false).error());
+  expect_read_only(f.sets->remove_directory(at("/posts/9/photos/0")).error());
+  cr_expect(f.sets->find_original(original).ok(), "the original stays");
 }

@@ -436,6 +436,16 @@ Test(options, accepts_options_after_positionals) {
   cr_assert(options.fuse_options == expected);
 }
 
+Test(options, ro_makes_the_daemon_read_only_and_the_last_of_ro_rw_wins) {
+  cr_assert_not(args_ok({"s", "m"}).read_only);
+  MountOptions options = args_ok({"-o", "ro", "s", "m"});
+  cr_assert(options.read_only);
+  cr_assert(options.fuse_options == std::vector<std::string>{"ro"});
+  cr_assert_not(args_ok({"-o", "ro,rw", "s", "m"}).read_only);
+  cr_assert(args_ok({"-o", "rw", "-o", "ro", "s", "m"}).read_only);
+  cr_assert_not(args_ok({"-o", "roo", "s", "m"}).read_only);
+}
+
 Test(options, accepts_attached_o_argument_and_empty_items) {
   MountOptions options = args_ok({"-oro,,nometasync,", "s", "m"});
   cr_assert(options.nometasync);

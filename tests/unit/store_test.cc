@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -394,4 +395,54 @@ Test(store, map_usage_reports_the_map_size_and_pages_in_use) {
   cr_expect_eq(usage.map_bytes, 1ull << 30);
   cr_expect_geq(usage.used_bytes, 100000u);
   cr_expect_lt(usage.used_bytes, usage.map_bytes);
+}
+
+Test(store, a_read_only_store_reads_refuses_every_change_and_writes_nothing) {
+  std::string dir = temp_store();
+  auto set = set_of(int_id(1), 0);
+  auto bytes = bytes_of("original bytes ", 50);
+  {
+    auto store = open_store(dir);
+    attach(*store, set, bytes);
+  }
+  cr_assert(std::filesystem::remove(dir + "/lock.mdb"));
+  auto data_before = std::filesystem::last_write_time(dir + "/data.mdb");
+  StoreOptions options;
+  options.map_size = 1ull << 30;
+  options.read_only = true;
+  auto opened = Store::open(dir, options);
+  cr_assert(opened.ok(), "%s", opened.ok() ? "" : opened.error().message.c_str());
+  Store& store = **opened;
+  cr_expect(store.read_only());
+  auto record = store.get_set(set);
+  cr_assert(record.ok() && record->has_value());
+  cr_expect(read_all(store, (*record)->blob, bytes.size()) == bytes);
+  cr_expect(store.pin((*record)->blob).ok());
+  store.unpin((*record)->blob);
+  auto removed = store.apply(Op{RemoveSet{set, std::nullopt}, 1});
+  cr_assert(!removed.ok());
+  cr_expect_eq(removed.error().code, ErrorCode::kReadOnly);
+  auto other = bytes_of("other");
+  AttachOriginal op;
+  op.set = set_of(int_id(2), 0);
+  op.blob = sha256_of(other);
+  op.size = other.size();
+  op.ext = "jpg";
+  cr_expect_eq(store.apply(Op{op, 1}, other).error().code, ErrorCode::kReadOnly);
+  ThumbnailSpec spec;
+  auto thumb = store.put_thumbnail(set, spec, (*record)->blob, other, 1, 1, 1);
+  cr_assert(!thumb.ok());
+  cr_expect_eq(thumb.error().code, ErrorCode::kReadOnly);
+  cr_expect_eq(store.remove_thumbnail(set, spec).error().code, ErrorCode::kReadOnly);
+  cr_expect(store.get_set(set)->has_value(), "the set stays");
+  cr_expect_not(std::filesystem::exists(dir + "/lock.mdb"), "no lock.mdb made");
+  cr_expect(std::filesystem::last_write_time(dir + "/data.mdb") == data_before);
+}
+
+Test(store, a_read_only_store_must_exist) {
+  std::string dir = temp_store();
+  StoreOptions options;
+  options.read_only = true;
+  cr_expect_not(Store::open(dir, options).ok());
+  cr_expect(std::filesystem::is_empty(dir), "nothing created");
 }
