@@ -42,6 +42,29 @@ class ServeTest(MountedTestCase):
                          os.listxattr(self.p("users/7/picture/original.jpg")))
         self.assertEqual(sorted(os.listdir(self.s("users"))), ["7"])
 
+    def test_metrics_read_there_are_fresh_each_time(self):
+        a, _ = self.two_images()
+        metrics = self.s(".imageattachfs/metrics")
+
+        def committed():
+            fd = os.open(metrics, os.O_RDONLY)
+            try:
+                size = os.fstat(fd).st_size
+                text = os.read(fd, 1 << 20)
+            finally:
+                os.close(fd)
+            self.assertEqual(len(text), size)  # the snapshot this open reads, whole
+            match = re.search(rb"^imageattachfs_uploads_committed_total (\d+)$", text, re.M)
+            self.assertIsNotNone(match, text)
+            return int(match.group(1))
+
+        before = committed()
+        self.put("users/7/picture/original.jpg", a)
+        self.read(self.s("users/7/picture/original.jpg"))  # no-open from here on
+        self.assertEqual(committed(), before + 1)
+        self.put("users/8/picture/original.jpg", a)
+        self.assertEqual(committed(), before + 2)
+
     def test_warm_reads_send_no_request(self):
         # A mount of its own, with -d: every request is a line of the log.
         self.mount.stop()
