@@ -13,6 +13,7 @@
 #include "attach/image_sets.h"
 #include "config/schema_parser.h"
 #include "path/path.h"
+#include "paths.h"
 #include "temp_dirs.h"
 #include "test_images.h"
 
@@ -54,11 +55,6 @@ struct Fixture {
   void commit(const std::string& path, const std::vector<uint8_t>& bytes);
 };
 
-ImagePath at(const std::string& text) {
-  auto path = parse_path(text, default_schema());
-  cr_assert(path.ok(), "parse %s", text.c_str());
-  return *path;
-}
 
 void Fixture::commit(const std::string& path, const std::vector<uint8_t>& bytes) {
   auto outcome = sets->commit_original(at(path), bytes, 0);

@@ -8,16 +8,12 @@
 #include "fs/filesystem.h"
 #include "fs/inode_table.h"
 #include "path/path.h"
+#include "paths.h"
 
 using namespace iafs;
 
 namespace {
 
-ImagePath at(const std::string& text) {
-  auto path = parse_path(text, default_schema());
-  cr_assert(path.ok(), "parse %s", text.c_str());
-  return *path;
-}
 
 FileVersion version(uint64_t revision) {
   FileVersion v;

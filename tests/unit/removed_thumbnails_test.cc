@@ -6,16 +6,12 @@
 
 #include "config/schema_parser.h"
 #include "path/path.h"
+#include "paths.h"
 
 using namespace iafs;
 
 namespace {
 
-ImagePath at(const std::string& text) {
-  auto path = parse_path(text, default_schema());
-  cr_assert(path.ok(), "parse %s", text.c_str());
-  return *path;
-}
 
 const char* const kThumb = "/posts/1/photos/0/thumb/300.jpg";
 
