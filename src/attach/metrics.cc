@@ -22,13 +22,16 @@ HistogramSnapshot SecondsHistogram::snapshot() const {
   return out;
 }
 
-std::string escape_label_value(std::string_view value) {
+namespace {
+
+// Prometheus text escapes: backslash and newline, and in label values quotes.
+std::string escape_text(std::string_view text, bool quotes) {
   std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
+  out.reserve(text.size());
+  for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
+    } else if (c == '"' && quotes) {
       out += "\\\"";
     } else if (c == '\n') {
       out += "\\n";
@@ -39,20 +42,11 @@ std::string escape_label_value(std::string_view value) {
   return out;
 }
 
-std::string escape_help(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
+}  // namespace
+
+std::string escape_label_value(std::string_view value) { return escape_text(value, true); }
+
+std::string escape_help(std::string_view text) { return escape_text(text, false); }
 
 std::string format_sample_value(double value) {
   if (std::isnan(value)) return "NaN";
