@@ -114,6 +114,7 @@ def main():
     use_serve = serve and args.mount != "main"
     runner = Runner(args.only)
     started = time.monotonic()
+    load_before = os.getloadavg()[0]
     try:
         with Daemon(args.daemon, os.path.join(workdir, "daemon"), use_serve=use_serve) as daemon:
             print(f"bench: warm reads and nginx on the {daemon.web_name}"
@@ -137,11 +138,14 @@ def main():
                      lambda: fig_images.memory(args.daemon, images, settings, workdir))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    print(f"\nImageAttachFS bench{' (smoke: sizes too small to mean anything)' if args.smoke else ''}"
-          f", {time.strftime('%Y-%m-%d')}: {machine()}; work directory on {filesystem(args.workdir or tempfile.gettempdir())}; "
-          f"nginx {web.nginx_version()}; images from {images.source_name}; "
-          f"warm reads and nginx on the {'serve' if use_serve else 'main'} mount; "
-          f"{time.monotonic() - started:.0f} s\n")
+    about = [f"{time.strftime('%Y-%m-%d')}: {machine()}",
+             f"work directory on {filesystem(args.workdir or tempfile.gettempdir())}",
+             f"nginx {web.nginx_version()}", f"images from {images.source_name}",
+             f"warm reads and nginx on the {'serve' if use_serve else 'main'} mount",
+             f"{time.monotonic() - started:.0f} s",
+             f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"]
+    smoke = " (smoke: sizes too small to mean anything)" if args.smoke else ""
+    print(f"\nImageAttachFS bench{smoke}, " + "; ".join(about) + "\n")
     print(table(runner.rows))
     failed = [row.figure for row in runner.rows if row.error]
     missing = [f for f in FIGURES if not runner.only and
