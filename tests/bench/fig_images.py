@@ -14,7 +14,7 @@ MADE = "imageattachfs_thumbnails_made_total"
 
 
 def herd(bench_read, daemon, images, settings, workdir):
-    counts, distinct = [], []
+    counts = []
     for r in range(settings.herd_rounds):
         source = variant(images.medium(False), os.path.join(workdir, f"herd-{r}.jpg"), f"herd {r}")
         cp(source, daemon.path(f"posts/herd/photos/{r}/original.jpg"))
@@ -25,7 +25,6 @@ def herd(bench_read, daemon, images, settings, workdir):
         result = key_values(out)
         if result["failed"] or result["distinct"] != 1:
             raise RuntimeError(f"herd: {out.strip()}")
-        distinct.append(int(result["distinct"]))
         counts.append(None if before is None or after is None else after - before)
     readers = settings.herd_readers
     if None in counts:

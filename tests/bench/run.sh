@@ -20,6 +20,7 @@ else
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
 cmake --build "$build" -j"$(nproc)" --target imageattachfs bench_read bench_resize >/dev/null
+export PYTHONDONTWRITEBYTECODE=1
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3
 exec "$python" "$root/tests/bench/bench.py" \
