@@ -238,6 +238,14 @@ int run(int argc, char** argv) {
 
   Filesystem fs(options->store_dir, options->uid.value_or(getuid()),
                 options->gid.value_or(getgid()), options->umask);
+  if (!options->serve_point.empty()) {
+    // Checked before the main mount exists: a serve point reached through it
+    // would wait for a loop that is not running yet.
+    struct stat point;
+    if (stat(options->serve_point.c_str(), &point) != 0 || !S_ISDIR(point.st_mode)) {
+      return fail("serve=" + options->serve_point + ": not a directory");
+    }
+  }
   auto main_mount = mount_session(*options, fs, options->mountpoint, false);
   if (!main_mount) return fail(main_mount.error().message + " (see --help)");
   SignalHandlers signals(main_mount->session.get());

@@ -187,8 +187,20 @@ Result<MountOptions> parse_mount_options(int argc, const char* const* argv) {
     if (!absolute) return absolute.error();
     *point = std::move(absolute).value();
   }
-  if (!options.serve_point.empty() && options.serve_point == options.mountpoint) {
-    return invalid("serve=" + options.serve_point + " is the MOUNTPOINT itself");
+  if (!options.serve_point.empty()) {
+    // One inside the other: mounting the second would look a name up in the
+    // first before anything serves it, and hang.
+    auto within = [](const std::string& inner, const std::string& outer) {
+      return inner == outer || outer == "/" || inner.starts_with(outer + "/");
+    };
+    if (options.serve_point == options.mountpoint) {
+      return invalid("serve=" + options.serve_point + " is the MOUNTPOINT itself");
+    }
+    if (within(options.serve_point, options.mountpoint) ||
+        within(options.mountpoint, options.serve_point)) {
+      return invalid("serve=" + options.serve_point +
+                     " and MOUNTPOINT must not lie one inside the other");
+    }
   }
   // With allow_other every local user reaches the mount: the kernel checks
   // modes and owners (default_permissions) unless explicitly told not to.

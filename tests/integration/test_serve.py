@@ -242,7 +242,13 @@ class ServeTest(MountedTestCase):
         self.assertEqual(self.mount.proc.wait(timeout=20), 0, self.mount.read_log())
 
     def test_bad_serve_options(self):
-        for serve, message in ((self.mnt, "is the MOUNTPOINT itself"),):
+        afile = os.path.join(self.tmp, "afile")
+        with open(afile, "w") as f:
+            f.write("x")
+        for serve, message in ((self.mnt, "is the MOUNTPOINT itself"),
+                               (os.path.join(self.mnt, "posts"), "one inside the other"),
+                               (afile, "not a directory"),
+                               (os.path.join(self.tmp, "missing"), "not a directory")):
             result = subprocess.run([os.environ["IAFS_BINARY"], "-o", "serve=" + serve,
                                      os.path.join(self.tmp, "s2"), self.mnt, "-f"],
                                     capture_output=True, text=True, timeout=20)
@@ -256,5 +262,5 @@ class ServeTest(MountedTestCase):
                 other.store, other.mnt, "-f"]
         result = subprocess.run(args, capture_output=True, text=True, timeout=20)
         self.assertNotEqual(result.returncode, 0)
-        self.assertIn("cannot mount", result.stderr)
+        self.assertIn("not a directory", result.stderr)
         self.assertFalse(other.is_mounted())

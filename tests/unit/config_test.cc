@@ -534,3 +534,16 @@ Test(options, parses_owner_group_and_umask) {
   expect_args_error({"-o", "umask=8", "s", "m"}, "bad umask '8': expected octal, like 022");
   expect_args_error({"-o", "uid=-1", "s", "m"}, "bad uid '-1'");
 }
+
+Test(options, a_serve_mount_inside_the_mountpoint_or_around_it_is_refused) {
+  expect_args_error({"-o", "serve=/mnt/images", "/s", "/mnt/images"},
+                    "serve=/mnt/images is the MOUNTPOINT itself");
+  expect_args_error({"-o", "serve=/mnt/images/posts", "/s", "/mnt/images"},
+                    "serve=/mnt/images/posts and MOUNTPOINT must not lie one inside the other");
+  expect_args_error({"-o", "serve=/mnt", "/s", "/mnt/images"},
+                    "serve=/mnt and MOUNTPOINT must not lie one inside the other");
+  expect_args_error({"-o", "serve=/mnt/images/../images/x", "/s", "/mnt/images"},
+                    "serve=/mnt/images/x and MOUNTPOINT must not lie one inside the other");
+  cr_assert_eq(args_ok({"-o", "serve=/mnt/images-www", "/s", "/mnt/images"}).serve_point,
+               "/mnt/images-www");
+}
