@@ -32,5 +32,5 @@ getfattr -d "$demo/mnt/posts/1/photos/0/thumb/300.jpg"
 { set +x; } 2>/dev/null
 echo
 echo "The demo store is mounted at $demo/mnt (thumbnail copied to $demo/300.jpg)."
-echo "Try: ls $demo/mnt/posts/1/photos/0/thumb; cat $demo/mnt/posts/1/photos/0/thumb/x120.webp > t.webp"
+echo "Try: ls $demo/mnt/posts/1/photos/0/thumb; cat $demo/mnt/posts/1/photos/0/thumb/x200.webp > t.webp"
 echo "Unmount with: fusermount3 -u $demo/mnt"

@@ -23,6 +23,24 @@ namespace {
 constexpr char kProgram[] = "mount.imageattachfs";
 constexpr std::string_view kDaemon = "imageattachfs";
 constexpr char kUsage[] = "usage: mount.imageattachfs STORE_DIR MOUNTPOINT [-sfnv] [-o OPTIONS]";
+constexpr char kHelp[] =
+    "\n"
+    "The helper mount(8) runs for `mount -t imageattachfs STORE_DIR MOUNTPOINT`\n"
+    "and for /etc/fstab lines of type imageattachfs. It drops the options only\n"
+    "mount(8), fstab and systemd read (nofail, _netdev, noauto, auto, user, users,\n"
+    "nouser, owner, group, defaults, comment=, x-*, helper=, uhelper=, user=) and\n"
+    "runs `imageattachfs STORE_DIR MOUNTPOINT -o OPTIONS`, which returns once\n"
+    "mounted. See imageattachfs --help for the options, mount.imageattachfs(8).\n"
+    "\n"
+    "  -o OPTIONS   comma-separated mount options, passed on to imageattachfs\n"
+    "  -f           fake: print the imageattachfs command, run nothing\n"
+    "  -v           print the command, then run it\n"
+    "  -s, -n       accepted and ignored (mount(8) passes them)\n"
+    "  -t TYPE, -N NAMESPACE\n"
+    "               accepted and ignored\n"
+    "  -h, --help   print this help and exit\n"
+    "\n"
+    "environment: IMAGEATTACHFS_BINARY overrides the daemon that is run.\n";
 // mount(8)'s exit codes.
 constexpr int kExitUsage = 1;
 constexpr int kExitSystemError = 2;
@@ -169,6 +187,15 @@ int exec_command(const std::vector<std::string>& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "-o" || arg == "-t" || arg == "-N") ++i;  // their values are not flags
+    if (arg == "-h" || arg == "--help") {
+      std::printf("%s\n%s", kUsage, kHelp);
+      return 0;
+    }
+  }
   std::optional<Invocation> call = parse_arguments(argc, argv);
   if (!call) {
     std::fprintf(stderr, "%s\n", kUsage);

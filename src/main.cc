@@ -2,7 +2,6 @@
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <malloc.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,15 +18,16 @@
 #include <vector>
 
 #include "attach/image_sets.h"
+#include "cli/commands.h"
 #include "config/mount_options.h"
 #include "config/schema_parser.h"
 #include "fs/filesystem.h"
 #include "fs/sessions.h"
 #include "image/image.h"
 #include "log/log.h"
-#include "store/fsck.h"
+#include "service/mountpoints.h"
+#include "service/notify.h"
 #include "store/store.h"
-#include "store/store_dir.h"
 
 namespace iafs {
 namespace {
@@ -35,16 +35,6 @@ namespace {
 int fail(const std::string& message) {
   std::fprintf(stderr, "imageattachfs: %s\n", message.c_str());
   return 1;
-}
-
-// Creates the store directory if absent, checks that it can be trusted and
-// takes its exclusive lock. Read-only: the store must exist; its lock is
-// held shared (store/store_dir.h).
-Result<UniqueFd> lock_store(const std::string& dir, bool read_only = false) {
-  auto opened = open_store_directory(dir, read_only);
-  if (!opened) return opened.error();
-  if (read_only) return lock_store_directory_shared(opened->get(), dir);
-  return lock_store_directory(opened->get(), dir);
 }
 
 // Every open upload and scratch file holds a descriptor: take all the
@@ -138,7 +128,20 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
   LoopSettings loop{options.single_thread, options.max_threads};
   int rc;
   {
+    // Before the sets: the resize pool (stopped with them) tells it of thumbnails stored.
+    std::unique_ptr<ThumbnailBudget> budget;
+    if (options.thumb_budget != 0) {
+      budget = std::make_unique<ThumbnailBudget>(
+          **store, schema, options.thumb_budget,
+          [&fs, serve_fs](const std::vector<EvictedThumbnail>& evicted) {
+            fs.forget_evicted(evicted);
+            if (serve_fs != nullptr) serve_fs->forget_evicted(evicted);
+          });
+    }
     ImageSets sets(**store, schema, **staging, threads);
+    sets.set_thumbnail_budget(budget.get());
+    sets.set_eager_thumbnails(!options.read_only);  // README "Made at upload"
+    if (budget) budget->start();
     fs.set_sets(&sets);
     std::unique_ptr<BackgroundLoop> serve_loop;
     if (serve_fs != nullptr) {
@@ -149,7 +152,17 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
     }
     log_info("serving " + options.store_dir + " at " + options.mountpoint +
              (options.read_only ? " (read-only)" : ""));
+    notify_ready("serving " + options.store_dir + " at " + options.mountpoint);
     rc = run_loop(session, loop);
+    if (budget) budget->stop();
+    notify_stopping();
+    if (rc == 0) {
+      log_info(options.mountpoint + " was unmounted: stopping");
+    } else {
+      const char* name = rc > 0 && rc < NSIG ? sigabbrev_np(rc) : nullptr;
+      log_info((name ? "SIG" + std::string(name) : "status " + std::to_string(rc)) +
+               ": unmounting " + options.mountpoint);
+    }
     // The main mount's last invalidations may reach the serve mount's kernel:
     // its loop answers until they are sent.
     fs.stop_notifier();
@@ -163,44 +176,6 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
   return stopped ? 0 : 1;
 }
 
-// imageattachfs fsck STORE [--repair]: exit 0 clean, 1 all repaired, 2 damage
-// left or an error. Read-only beside a running daemon; --repair needs the
-// store's lock (the store unmounted).
-int run_fsck(int argc, char** argv) {
-  std::string store_dir;
-  bool repair = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--repair") {
-      repair = true;
-    } else if (store_dir.empty() && !arg.starts_with("-")) {
-      store_dir = arg;
-    } else {
-      return fail("fsck: unexpected '" + arg + "' (usage: imageattachfs fsck STORE [--repair])"), 2;
-    }
-  }
-  if (store_dir.empty()) return fail("fsck: usage: imageattachfs fsck STORE [--repair]"), 2;
-  struct stat st;
-  if (stat((store_dir + "/data.mdb").c_str(), &st) != 0) {
-    return fail("fsck: " + store_dir + ": not a store (no data.mdb)"), 2;
-  }
-  UniqueFd lock;
-  if (repair) {
-    auto locked = lock_store(store_dir);
-    if (!locked && locked.error().code == ErrorCode::kBusy) {
-      return fail("fsck: " + store_dir + ": the store is mounted; --repair needs it unmounted"), 2;
-    }
-    if (!locked) return fail("fsck: " + locked.error().message), 2;
-    lock = std::move(*locked);
-  }
-  auto summary = fsck_store(store_dir, FsckOptions{repair},
-                            [](const std::string& line) { std::printf("%s\n", line.c_str()); });
-  std::fflush(stdout);
-  if (!summary) return fail("fsck: " + summary.error().message), 2;
-  std::printf("fsck %s: %s\n", store_dir.c_str(), fsck_summary_line(*summary).c_str());
-  return fsck_exit_status(*summary);
-}
-
 // glibc gives each thread that allocates an arena of its own, up to 8 per
 // core; the resize threads' large, short-lived buffers then leave every arena
 // fragmented and the daemon's memory grows with the thumbnails it has made.
@@ -210,24 +185,49 @@ void tune_allocator() {
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
 }
 
+// Logs the daemon's exit once its mounts are unmounted (declared before
+// them, so destroyed after them).
+struct ExitLine {
+  std::optional<int> status;
+  ~ExitLine() {
+    if (status) log_info("exiting with status " + std::to_string(*status));
+  }
+};
+
 int run(int argc, char** argv) {
   tune_allocator();
-  if (argc >= 2 && std::strcmp(argv[1], "fsck") == 0) return run_fsck(argc - 1, argv + 1);
+  if (std::optional<int> status = run_command(argc, argv)) return *status;
   auto options = parse_mount_options(argc, argv);
   if (!options) return fail(options.error().message + " (see --help)");
   if (options->show_help) {
     std::fputs(usage_text("imageattachfs").c_str(), stdout);
+    std::fputs(("\n" + commands_usage()).c_str(), stdout);
     return 0;
   }
   if (options->show_version) {
     std::printf("imageattachfs %s (libfuse %s)\n", IAFS_VERSION, fuse_pkgversion());
     return 0;
   }
-  if (options->debug) log_set_level(LogLevel::kDebug);
+  log_set_level(options->debug ? LogLevel::kDebug : options->log_level);
   raise_descriptor_limit();
+  // Before the store is created or locked: a wrong MOUNTPOINT leaves nothing behind.
+  if (Status s = check_mountpoint(options->mountpoint, options->mountpoint, options->store_dir);
+      !s) {
+    return fail(s.error().message);
+  }
+  if (!options->serve_point.empty()) {
+    // Checked before the main mount exists too: a serve point reached
+    // through it would wait for a loop that is not running yet.
+    Status s = check_mountpoint("serve=" + options->serve_point, options->serve_point,
+                                options->store_dir);
+    if (!s) return fail(s.error().message);
+  }
   Result<Schema> schema = options->schema_path.empty() ? Result<Schema>(default_schema())
                                                        : load_schema(options->schema_path);
   if (!schema) return fail(schema.error().message);
+  if (options->thumb_budget != 0 && options->read_only) {
+    return fail("thumb_budget: a read-only mount evicts nothing (drop ro or thumb_budget)");
+  }
   auto lock = lock_store(options->store_dir, options->read_only);
   if (!lock) return fail(lock.error().message);
   {
@@ -238,14 +238,7 @@ int run(int argc, char** argv) {
 
   Filesystem fs(options->store_dir, options->uid.value_or(getuid()),
                 options->gid.value_or(getgid()), options->umask);
-  if (!options->serve_point.empty()) {
-    // Checked before the main mount exists: a serve point reached through it
-    // would wait for a loop that is not running yet.
-    struct stat point;
-    if (stat(options->serve_point.c_str(), &point) != 0 || !S_ISDIR(point.st_mode)) {
-      return fail("serve=" + options->serve_point + ": not a directory");
-    }
-  }
+  ExitLine exit_line;  // after the mounts are gone
   auto main_mount = mount_session(*options, fs, options->mountpoint, false);
   if (!main_mount) return fail(main_mount.error().message + " (see --help)");
   SignalHandlers signals(main_mount->session.get());
@@ -262,8 +255,9 @@ int run(int argc, char** argv) {
   }
   if (fuse_daemonize(options->foreground || options->debug) != 0) return fail("cannot daemonize");
   if (!options->foreground && !options->debug) log_use_syslog();
-  return serve(main_mount->session.get(), *options, fs, serve_fs ? &*serve_fs : nullptr,
-               serve_mount->session.get(), *schema);
+  exit_line.status = serve(main_mount->session.get(), *options, fs,
+                           serve_fs ? &*serve_fs : nullptr, serve_mount->session.get(), *schema);
+  return *exit_line.status;
 }
 
 }  // namespace

@@ -30,6 +30,27 @@ class BlobBatch {
   virtual ~BlobBatch() = default;
 };
 
+// The bytes a put stores, read piece by piece, so that a large original is
+// never in memory twice (once as it was judged, once in the store's pages).
+class BlobSource {
+ public:
+  virtual ~BlobSource() = default;
+  virtual uint64_t size() const = 0;
+  // Fills `out` with bytes [offset, offset + out.size()); kIo when it cannot.
+  virtual Status read(uint64_t offset, std::span<uint8_t> out) const = 0;
+};
+
+// A BlobSource over bytes in memory.
+class SpanSource final : public BlobSource {
+ public:
+  explicit SpanSource(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+  uint64_t size() const override { return bytes_.size(); }
+  Status read(uint64_t offset, std::span<uint8_t> out) const override;
+
+ private:
+  std::span<const uint8_t> bytes_;
+};
+
 // Receives the pieces of a read in order. The pieces are valid only during the
 // call (they may point into the store's memory map).
 using BlobReadSink = std::function<void(std::span<const std::span<const uint8_t>> pieces)>;
@@ -38,9 +59,10 @@ class BlobStore {
  public:
   virtual ~BlobStore() = default;
 
-  // Makes `bytes` durable under `id` when `batch` commits, replacing any bytes
-  // stored under `id`. REQUIRES: id is the SHA-256 of bytes.
-  virtual Status put(BlobBatch& batch, const BlobId& id, std::span<const uint8_t> bytes) = 0;
+  // Makes the bytes of `source` durable under `id` when `batch` commits,
+  // replacing any bytes stored under `id`. kIo (and nothing stored) when the
+  // bytes read do not hash to `id`: a source that changed while it was read.
+  virtual Status put(BlobBatch& batch, const BlobId& id, const BlobSource& source) = 0;
 
   // Removes blob `id` of `size` bytes when `batch` commits.
   virtual Status remove(BlobBatch& batch, const BlobId& id, uint64_t size) = 0;
@@ -50,6 +72,12 @@ class BlobStore {
   // is cut short. Errors: kIo when the blob's bytes are missing or short.
   virtual Status read(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
                       const BlobReadSink& sink) = 0;
+
+  // Copies bytes [offset, offset + out.size()) of the committed blob `id` (of
+  // `size` bytes) into `out`: for whole originals read to be resized, which
+  // are then in memory once, in `out`. kIo when the blob is missing or short.
+  virtual Status read_into(const BlobId& id, uint64_t size, uint64_t offset,
+                           std::span<uint8_t> out) = 0;
 };
 
 }  // namespace iafs

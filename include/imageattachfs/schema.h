@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "imageattachfs/format.h"
+#include "imageattachfs/image_path.h"
 
 namespace iafs {
 
@@ -22,10 +24,46 @@ struct SizePolicy {
   bool allows(uint32_t size) const;
 };
 
+// Which boxes (WxH, for the fit and -cover recipes) may be made, besides
+// the presets' own.
+struct BoxPolicy {
+  enum class Kind : uint8_t {
+    kAny,   // any W x H whose W is an allowed width and H an allowed height
+    kList,  // exactly these
+    kNone,  // none: only the presets'
+  };
+  Kind kind = Kind::kAny;
+  std::vector<std::pair<uint32_t, uint32_t>> boxes;  // kList, sorted
+
+  bool allows(uint32_t width, uint32_t height, const SizePolicy& widths,
+              const SizePolicy& heights) const;
+};
+
+// A request larger than the original: the original's own size, or ENOENT.
+enum class Enlarge : uint8_t { kClamp, kNo };
+
+// A named recipe (`preset.avatar = 96x96-cover`): thumb/avatar.webp is that
+// recipe in that format. `recipe.format` is unused.
+struct Preset {
+  std::string name;
+  ThumbnailSpec recipe;
+};
+
 struct ThumbnailPolicy {
   SizePolicy widths;
   SizePolicy heights;
-  int quality = 85;  // 1..100, for lossy encoders (jpg, webp, avif)
+  BoxPolicy boxes;
+  std::vector<ImageFormat> formats;  // thumbnail formats allowed; empty: all
+  int quality = 85;                  // 1..100, for lossy encoders (jpg, webp, avif)
+  std::vector<std::pair<ImageFormat, int>> format_quality;  // quality.<ext> = Q overrides
+  Enlarge enlarge = Enlarge::kClamp;
+  std::vector<Preset> presets;
+  std::vector<ThumbnailSpec> eager;  // canonical: made right after each upload commits
+
+  // Whether this recipe may be made (its size and its format).
+  bool allows(const ThumbnailSpec& spec) const;
+  // The encoder quality of a lossy format.
+  int quality_for(ImageFormat format) const;
 };
 
 struct OriginalLimits {

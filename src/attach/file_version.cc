@@ -12,10 +12,12 @@ FileVersion version_of(const SetRecord& record) {
   v.height = record.height;
   v.created_ns = record.created_ns;
   v.mtime_ns = record.mtime_ns;
+  v.color = record.color;
+  v.blurhash = record.blurhash;
   return v;
 }
 
-FileVersion version_of(const ThumbRecord& record, ImageFormat format) {
+FileVersion version_of(const ThumbRecord& record, ImageFormat format, const SetRecord& original) {
   FileVersion v;
   v.is_thumbnail = true;
   v.blob = record.blob;
@@ -24,8 +26,8 @@ FileVersion version_of(const ThumbRecord& record, ImageFormat format) {
   v.format = format;
   v.width = record.width;
   v.height = record.height;
-  v.created_ns = record.created_ns;
-  v.mtime_ns = record.created_ns;
+  v.created_ns = original.created_ns;
+  v.mtime_ns = original.mtime_ns;
   return v;
 }
 

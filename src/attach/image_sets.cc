@@ -1,9 +1,13 @@
 #include "attach/image_sets.h"
 
+#include "image/placeholders.h"
+
 #include <algorithm>
+#include <memory>
 
 #include "base/clock.h"
 #include "image/image.h"
+#include "image/placeholders.h"
 #include "log/log.h"
 #include "path/path.h"
 #include "store/hashing.h"
@@ -67,7 +71,10 @@ Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path, pid_t l
   if (!record) return record.error();
   if (!record->has_value()) return make_error(ErrorCode::kNotFound, "the set holds no original");
   const SetRecord& original = **record;
-  if (!thumbnail_dimensions(original.width, original.height, path.thumbnail)) {
+  const AttachmentSchema* attachment = attachment_of(path.set);
+  if (attachment == nullptr) return make_error(ErrorCode::kNotFound, "unknown attachment");
+  if (!plan_thumbnail(original.width, original.height, path.thumbnail,
+                      attachment->thumbnails.enlarge, original.focus)) {
     return make_error(ErrorCode::kNotFound, "larger than the original (" +
                                                 std::to_string(original.width) + "x" +
                                                 std::to_string(original.height) + ")");
@@ -76,8 +83,9 @@ Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path, pid_t l
   if (!thumb) return thumb.error();
   ThumbnailLookup lookup;
   if (thumb->has_value() && (*thumb)->source == original.blob) {
-    lookup.stored = version_of(**thumb, path.thumbnail.format);
+    lookup.stored = version_of(**thumb, path.thumbnail.format, original);
     thumbnails_found_.add();
+    touch_thumbnail(path, *lookup.stored);
   } else if (store_.read_only()) {
     log_debug("thumbnail " + path_string(path) + ": not stored, and a read-only mount makes none");
     return make_error(ErrorCode::kNotFound, "not stored (read-only mount)");
@@ -102,11 +110,23 @@ void ImageSets::make_thumbnail(const ImagePath& path, ThumbnailPool::Done done) 
   pool_.submit(path_string(path), std::move(make), std::move(done));
 }
 
+namespace {
+
+Result<EncodedImage> lqip_of(std::span<const uint8_t> original) {
+  auto made = make_placeholders(original);
+  if (!made) return made.error();
+  return EncodedImage{std::move(made->lqip), made->lqip_width, made->lqip_height};
+}
+
+}  // namespace
+
 // Runs on a pool thread. When the original is replaced meanwhile, makes the
 // thumbnail of the new one: a reader asked for the name, and the name now
 // shows the new original. Gives up (kIo) only after many replacements in a row.
-Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailSpec& spec) {
+Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailSpec& spec,
+                                        bool* stored_now_out) {
   constexpr int kAttempts = 64;
+  if (stored_now_out != nullptr) *stored_now_out = false;
   const AttachmentSchema* attachment = attachment_of(set);
   if (attachment == nullptr) return make_error(ErrorCode::kNotFound, "unknown attachment");
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
@@ -118,16 +138,15 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
     if (!stored) return stored.error();
     if (stored->has_value() && (*stored)->source == original.blob) {
       thumbnails_found_.add();  // made by a request just before this one
-      return version_of(**stored, spec.format);
+      return version_of(**stored, spec.format, original);
     }
-    auto size = thumbnail_dimensions(original.width, original.height, spec);
-    if (!size) return make_error(ErrorCode::kNotFound, "larger than the original");
-    std::vector<uint8_t> bytes;
-    bytes.reserve(original.size);
-    Status read =
-        store_.read_blob(original.blob, original.size, 0, original.size, [&](auto pieces) {
-          for (auto piece : pieces) bytes.insert(bytes.end(), piece.begin(), piece.end());
-        });
+    auto plan = plan_thumbnail(original.width, original.height, spec,
+                               attachment->thumbnails.enlarge, original.focus);
+    if (!plan) return make_error(ErrorCode::kNotFound, "larger than the original");
+    // Not zeroed first: a 130 MB original is written once, by the copy.
+    std::unique_ptr<uint8_t[]> buffer(new uint8_t[original.size]);
+    std::span<uint8_t> bytes(buffer.get(), original.size);
+    Status read = store_.read_blob_into(original.blob, bytes);
     if (!read) {
       auto held = store_.has_blob(original.blob);
       if (!held || *held) return read.error();  // the bytes are there: a real error
@@ -138,7 +157,13 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
     {
       DecodePermit permit(decodes_);
       int64_t start = monotonic_ns();
-      thumb = iafs::make_thumbnail(bytes, *size, spec.format, attachment->thumbnails.quality);
+      int quality = spec.fit == ThumbFit::kLqip ? kLqipQuality
+                                                : attachment->thumbnails.quality_for(spec.format);
+      if (spec.fit == ThumbFit::kLqip) {
+        thumb = lqip_of(bytes);  // the preview the placeholders are computed on
+      } else {
+        thumb = iafs::make_thumbnail(bytes, *plan, spec.format, quality);
+      }
       took_ns = monotonic_ns() - start;
     }
     ++resizes_;
@@ -147,15 +172,23 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
     }
     bool stored_now = false;
     auto put = store_.put_thumbnail(set, spec, original.blob, thumb->bytes, thumb->width,
-                                    thumb->height, now_ns(), &stored_now);
+                                    thumb->height, now_ns(), &stored_now, original.focus);
     if (put) {
       if (stored_now) {
+        if (stored_now_out != nullptr) *stored_now_out = true;
+        if (budget_ != nullptr) budget_->stored();
         thumbnails_made_.add();
         thumbnail_seconds_.observe_ns(took_ns);
+        if (log_enabled(LogLevel::kInfo)) {
+          log_info("thumbnail " + path_string(thumbnail_path(set, attachment->multiple, spec)) +
+                   ": made " + std::to_string(thumb->width) + "x" +
+                   std::to_string(thumb->height) + " in " + std::to_string(took_ns / 1000000) +
+                   " ms");
+        }
       } else {
         thumbnails_found_.add();
       }
-      return version_of(*put, spec.format);
+      return version_of(*put, spec.format, original);
     }
     if (put.error().code != ErrorCode::kNotFound) return put.error();
   }
@@ -172,7 +205,27 @@ Status ImageSets::read(const FileVersion& version, uint64_t offset, uint64_t len
 }
 
 Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
-                                                std::span<const uint8_t> bytes, int64_t mtime_ns) {
+                                                std::span<const uint8_t> bytes, int64_t mtime_ns,
+                                                int64_t created_ns) {
+  auto op = judge_original(path, bytes, mtime_ns, created_ns);
+  if (!op) return op.error();
+  return store_original(path, *op, SpanSource(bytes));
+}
+
+Result<ApplyOutcome> ImageSets::store_original(const ImagePath& path, const AttachOriginal& op,
+                                               const BlobSource& bytes) {
+  Result<ApplyOutcome> applied = store_.apply(Op{op, now_ns()}, bytes);
+  if (applied && applied->changed) {
+    log_info("upload " + path_string(path) + ": committed " + std::to_string(op.size) +
+             " bytes, " + std::to_string(op.width) + "x" + std::to_string(op.height));
+    if (eager_on_) queue_eager_thumbnails(path.set);
+  }
+  return applied;
+}
+
+Result<AttachOriginal> ImageSets::judge_original(const ImagePath& path,
+                                                 std::span<const uint8_t> bytes,
+                                                 int64_t mtime_ns, int64_t created_ns) {
   if (Status s = writable("commit"); !s) return s.error();
   const AttachmentSchema* attachment = attachment_of(path.set);
   if (attachment == nullptr) return make_error(ErrorCode::kInvalid, "unknown attachment");
@@ -183,6 +236,16 @@ Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
     info = probe_original(bytes, path.original_format, attachment->originals);
   }
   if (!info) return info.error();
+  // Computed once, at commit: what a page shows before the image arrives.
+  Result<Placeholders> placeholders = make_error(ErrorCode::kIo, "not made");
+  {
+    DecodePermit permit(decodes_);
+    placeholders = make_placeholders(bytes);
+  }
+  if (!placeholders) {
+    return make_error(ErrorCode::kInvalid, "decodes but cannot be resized: " +
+                                               placeholders.error().message);
+  }
   AttachOriginal op;
   op.set = path.set;
   op.blob = sha256_of(bytes);
@@ -193,7 +256,10 @@ Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
   op.width = info->width;
   op.height = info->height;
   op.mtime_ns = mtime_ns;
-  return store_.apply(Op{op, now_ns()}, bytes);
+  op.created_ns = created_ns;
+  op.color = placeholders->color;
+  op.blurhash = std::move(placeholders->blurhash);
+  return op;
 }
 
 Result<ApplyOutcome> ImageSets::remove_original(const ImagePath& path) {

@@ -19,10 +19,11 @@
 #include <vector>
 
 #include "attach/file_version.h"
-#include "attach/removed_thumbnails.h"
 #include "attach/metrics.h"
+#include "attach/removed_thumbnails.h"
 #include "attach/staged_file.h"
 #include "attach/staging.h"
+#include "attach/thumbnail_budget.h"
 #include "attach/thumbnail_pool.h"
 #include "imageattachfs/image_path.h"
 #include "imageattachfs/result.h"
@@ -55,9 +56,23 @@ struct RenameOutcome {
     kCommitted,       // a scratch file became the original (applied says what changed)
     kScratchRenamed,  // a scratch file has another staging name
     kSetMoved,        // mv -T of a set directory
+    kThumbnailKept,   // a scratch file onto a thumbnail name: its bytes dropped
   };
   Kind kind = Kind::kNothing;
   ApplyOutcome applied;
+  std::optional<FileVersion> thumbnail;  // kThumbnailKept: the mount's own, if any
+};
+
+// What importing one original takes (ImageSets::plan_import).
+struct ImportPlan {
+  enum class Kind {
+    kSkip,      // the set holds these bytes under this extension, with this mtime
+    kSetMtime,  // the same, but another mtime: `op` sets the file's
+    kAttach,    // validated: `op` attaches the bytes
+  };
+  Kind kind = Kind::kSkip;
+  bool replaces = false;  // kAttach: the set holds another original now
+  std::optional<Op> op;   // kSetMtime, kAttach
 };
 
 // Size and mtime of a scratch file.
@@ -96,8 +111,28 @@ class ImageSets {
   // refused with kReadOnly, and nothing in the store or staging changes.
   bool read_only() const { return store_.read_only(); }
 
+  // -o thumb_budget: the budget told of each thumbnail stored and used
+  // (set before serving; none: no budget).
+  void set_thumbnail_budget(ThumbnailBudget* budget) { budget_ = budget; }
+  // A reader opened the thumbnail `version` at `path` (its last use, for the budget).
+  void touch_thumbnail(const ImagePath& path, const FileVersion& version) {
+    if (budget_ != nullptr) budget_->touch(path, version.revision);
+  }
+
   // Resizes done since start.
   uint64_t resizes() const { return resizes_; }
+
+  // Thumbnails made at upload (eager.cc, README "Made at upload"). When on
+  // (the daemon turns it on; the admin commands exit after their commits),
+  // every commit that changes an original queues, as background jobs of the
+  // resize pool, the set's lqip.webp first and then its attachment's
+  // `eager` thumbnails. A read-only store queues none.
+  void set_eager_thumbnails(bool on) { eager_on_ = on; }
+  // Queues the eager thumbnails of `set` (done by each commit when on).
+  void queue_eager_thumbnails(const ImageSetKey& set);
+  // Eager thumbnails made and stored since start, and dropped (queue full).
+  uint64_t eager_thumbnails_made() const { return eager_made_.value(); }
+  uint64_t eager_thumbnails_dropped() const { return eager_dropped_.value(); }
 
   // Reading a version: pinned versions stay readable after they are
   // replaced or removed, until unpinned. pin(): kNotFound if it is gone.
@@ -140,8 +175,32 @@ class ImageSets {
 
   // Validates `bytes` as the original named by `path` and commits it with the
   // set's metadata in one transaction. kInvalid / kTooBig: nothing stored.
+  // `created_ns`: its created_at (0: the commit's time; kept for the same bytes).
   Result<ApplyOutcome> commit_original(const ImagePath& path, std::span<const uint8_t> bytes,
-                                       int64_t mtime_ns);
+                                       int64_t mtime_ns, int64_t created_ns = 0);
+  // The judging half of commit_original: the op that commits `bytes` as the
+  // original named by `path`, or why they are refused.
+  Result<AttachOriginal> judge_original(const ImagePath& path, std::span<const uint8_t> bytes,
+                                        int64_t mtime_ns, int64_t created_ns = 0);
+  // The storing half: applies a judged `op` with its bytes (one info line).
+  Result<ApplyOutcome> store_original(const ImagePath& path, const AttachOriginal& op,
+                                      const BlobSource& bytes);
+
+  // Bulk import (imports.cc: `imageattachfs import`, `import-imageattach`).
+  // kTooBig when an original of `size` bytes is over the schema's max_bytes
+  // for `path`: judged before the bytes are read, as a flush judges an upload.
+  Status check_original_size(const ImagePath& path, uint64_t size) const;
+  // What storing `bytes` as the original at `path` with `mtime_ns` takes:
+  // nothing (or only the mtime) when the set holds these bytes under this
+  // extension; else the bytes judged exactly as an upload is (judge_original:
+  // same checks, same errors, kInvalid / kTooBig). Stores nothing.
+  Result<ImportPlan> plan_import(const ImagePath& path, std::span<const uint8_t> bytes,
+                                 int64_t mtime_ns);
+  // Applies the ops of plans (bytes[i] the blob of ops[i], empty for
+  // kSetMtime) in one write transaction: all are stored, or none (see
+  // Store::apply_all, which also says why two ops may not carry one blob).
+  Result<std::vector<ApplyOutcome>> commit_imports(std::span<const Op> ops,
+                                                   std::span<const std::span<const uint8_t>> bytes);
 
   // Scratch files (kStaging paths).
   std::optional<ScratchFile> find_scratch(const ImagePath& path);
@@ -168,8 +227,50 @@ class ImageSets {
   // `no_replace`, kExists when the target holds something.
   Result<RenameOutcome> rename(const ImagePath& from, const ImagePath& to, bool no_replace);
 
+  // Restores (restores.cc): what a backup tool's writes of thumbnails,
+  // attributes and directory mtimes mean (README "Backing up and restoring").
+  //
+  // setxattr(2) of `name` to `value` on the file at `path`, whose node shows
+  // `shown` (if any). Only user.image.*: else kNotSupported. On an original,
+  // a value equal to the one shown succeeds and changes nothing;
+  // user.image.created_at (RFC 3339) sets it (one op); another value of an
+  // attribute computed from the bytes is kPermission. On a scratch file or
+  // an original being uploaded, created_at is kept for the commit and the
+  // others (judged from the bytes at the commit) are accepted; on a
+  // thumbnail, every one is accepted and nothing changes (a thumbnail is
+  // the mount's own, made from the original). kInvalid: a malformed value.
+  Status set_xattr(const ImagePath& path, const std::optional<FileVersion>& shown,
+                   const std::string& name, std::string_view value);
+  // A scratch file of thumb/ renamed onto thumbnail `to`: its bytes are
+  // dropped; returns the mount's own thumbnail there (made now if it was not
+  // stored), or nullopt when there is none (no original, or larger than it).
+  Result<std::optional<FileVersion>> keep_own_thumbnail(const ImagePath& scratch,
+                                                        const ImagePath& to);
+  // A directory's mtime: what utimens last set (kept in the store), or
+  // nullopt when none did.
+  std::optional<int64_t> directory_mtime(const ImagePath& dir);
+  Status set_directory_mtime(const ImagePath& dir, int64_t mtime_ns);
+  // A thumbnail's version as it shows now: its original's mtime and
+  // created_at (touch or a restore may have changed them since its lookup).
+  void refresh_thumbnail(const ImagePath& thumbnail, FileVersion& version);
+
   // The user.image.* extended attributes of a file, in listing order.
   std::vector<std::pair<std::string, std::string>> xattrs_of(const FileVersion& version) const;
+  // Those of the file at `path` showing `version` (focus.cc): xattrs_of and,
+  // on an original that is still the set's, user.image.focus when it has one.
+  std::vector<std::pair<std::string, std::string>> attributes_of(const ImagePath& path,
+                                                                 const FileVersion& version);
+  // setxattr (`text`) or removexattr (nullopt) of user.image.focus at `path`
+  // (focus.cc): on a committed original, one SetFocus op (the outcome names
+  // the -cover thumbnails it dropped); on a scratch file or an open upload,
+  // kept for its commit. kInvalid: not "x,y" in 0…1 (attach/focus_text.h);
+  // kNotSupported: not an original or scratch file; kNotFound: no such original.
+  Result<ApplyOutcome> set_focus(const ImagePath& path, std::optional<std::string_view> text);
+
+  // The bytes of the metadata file at `path` (kIndexFile, kMetaFile): JSON
+  // of what the attachment or set holds now, read in one transaction
+  // (attach/metadata.h). kNotFound when it holds no original.
+  Result<std::string> metadata_text(const ImagePath& path);
 
   // The daemon's counters and the store's totals as Prometheus text
   // (set_metrics.cc): what /.imageattachfs/metrics holds. kIo: the store's
@@ -184,9 +285,12 @@ class ImageSets {
   // kReadOnly (naming `what`) on a read-only store.
   Status writable(const char* what) const;
   uint64_t max_bytes_of(const ImagePath& path) const;
-  Result<FileVersion> make_now(const ImageSetKey& set, const ThumbnailSpec& spec);
+  // `stored_now` (if given): set to whether this call stored the thumbnail.
+  Result<FileVersion> make_now(const ImageSetKey& set, const ThumbnailSpec& spec,
+                               bool* stored_now = nullptr);
   Status list_set_directory(const ImagePath& dir, const std::function<bool(DirEntry&&)>& fn);
   Status list_thumbnails(const ImagePath& dir, const std::function<bool(DirEntry&&)>& fn);
+  Status list_scratch_files(const ImagePath& dir, const std::function<bool(DirEntry&&)>& fn);
   Status list_entity(const ImagePath& dir, const std::function<bool(DirEntry&&)>& fn);
   Result<ApplyOutcome> commit_scratch(const ImagePath& from, const ImagePath& to);
   Result<ApplyOutcome> move_set(const ImagePath& from, const ImagePath& to);
@@ -195,6 +299,9 @@ class ImageSets {
                                                   pid_t opener);
   // Counts an upload refused with `error` under its reason.
   void count_refusal(const Error& error);
+  // Calls `fn` on each open upload of the original `path`, under the
+  // registry's lock; returns whether there was one.
+  bool for_each_upload_of(const ImagePath& path, const std::function<void(StagedFile&)>& fn);
 
   Store& store_;
   const Schema& schema_;
@@ -211,6 +318,10 @@ class ImageSets {
   std::multimap<ImageSetKey, StagedFile*> uploads_;  // open uploads, by set
   std::map<pid_t, unsigned> uploads_by_opener_;      // uploads_mutex_
   RemovedThumbnails removed_thumbnails_;
+  ThumbnailBudget* budget_ = nullptr;
+  std::atomic<bool> eager_on_{false};
+  Counter eager_made_;     // eager thumbnails resized and stored
+  Counter eager_dropped_;  // eager thumbnails not queued: the background queue was full
   ThumbnailPool pool_;  // last: its threads stop before the rest is destroyed
 };
 

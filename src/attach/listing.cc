@@ -4,6 +4,7 @@
 
 #include "attach/image_sets.h"
 #include "base/clock.h"
+#include "image/placeholders.h"
 #include "path/path.h"
 
 namespace iafs {
@@ -56,8 +57,13 @@ Status ImageSets::list(const ImagePath& dir, const std::optional<ListCursor>& af
                               });
     case NodeKind::kImageSet:
       return list_set_directory(dir, fn);
-    case NodeKind::kThumbDir:
-      return list_thumbnails(dir, fn);
+    case NodeKind::kThumbDir: {
+      bool more = true;
+      Status listed =
+          list_thumbnails(dir, [&](DirEntry&& entry) { return more = fn(std::move(entry)); });
+      if (!listed || !more) return listed;
+      return list_scratch_files(dir, fn);
+    }
     case NodeKind::kControlDir:
       fn(dir_entry(control_path(NodeKind::kMetrics)));
       return Status::Ok();
@@ -91,8 +97,17 @@ Status ImageSets::list_set_directory(const ImagePath& dir,
     if (!fn(std::move(original))) return Status::Ok();
     if (!fn(dir_entry(thumb_dir_path(dir.set, dir.multiple)))) return Status::Ok();
   }
+  return list_scratch_files(dir, fn);
+}
+
+// The scratch files listed in `dir`: a set directory's own, or its thumb/'s.
+Status ImageSets::list_scratch_files(const ImagePath& dir,
+                                     const std::function<bool(DirEntry&&)>& fn) {
+  bool thumb_dir = dir.kind == NodeKind::kThumbDir;
   for (ScratchFile& file : staging_.list_scratch(dir.set)) {
+    // Staging keys thumb/'s scratch files under kThumbScratchPrefix + name.
     DirEntry entry = dir_entry(staging_path(dir.set, dir.multiple, file.name));
+    if (is_thumb_scratch(entry.path) != thumb_dir) continue;
     entry.scratch = std::move(file);
     if (!fn(std::move(entry))) break;
   }
@@ -104,16 +119,16 @@ Status ImageSets::list_thumbnails(const ImagePath& dir, const std::function<bool
   if (!record) return record.error();
   if (!record->has_value()) return Status::Ok();
   const BlobId source = (*record)->blob;
+  const SetRecord original = **record;
   const AttachmentSchema* attachment = attachment_of(dir.set);
   if (attachment == nullptr) return Status::Ok();
   const ThumbnailPolicy& policy = attachment->thumbnails;
   return store_.list_thumbnails(dir.set, [&](const ThumbnailSpec& spec, const ThumbRecord& thumb) {
     if (thumb.source != source) return true;
     // The schema may have changed since it was made: list only what resolves.
-    const SizePolicy& sizes = spec.by_height ? policy.heights : policy.widths;
-    if (!is_thumbnail_format(spec.format) || !sizes.allows(spec.size)) return true;
+    if (!policy.allows(spec)) return true;
     DirEntry entry = dir_entry(thumbnail_path(dir.set, dir.multiple, spec));
-    entry.version = version_of(thumb, spec.format);
+    entry.version = version_of(thumb, spec.format, original);
     return fn(std::move(entry));
   });
 }
@@ -135,13 +150,16 @@ Status ImageSets::remove_directory(const ImagePath& dir) {
 
 std::vector<std::pair<std::string, std::string>> ImageSets::xattrs_of(
     const FileVersion& version) const {
-  return {
+  std::vector<std::pair<std::string, std::string>> xattrs = {
       {"user.image.width", std::to_string(version.width)},
       {"user.image.height", std::to_string(version.height)},
       {"user.image.mimetype", std::string(mime_type(version.format))},
       {"user.image.created_at", rfc3339(version.created_ns)},
       {"user.image.sha256", blob_id_hex(version.blob)},
   };
+  if (!version.blurhash.empty()) xattrs.emplace_back("user.image.blurhash", version.blurhash);
+  if (version.color) xattrs.emplace_back("user.image.color", color_hex(*version.color));
+  return xattrs;
 }
 
 }  // namespace iafs

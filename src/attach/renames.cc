@@ -21,6 +21,8 @@ Result<ApplyOutcome> ImageSets::commit_scratch(const ImagePath& from, const Imag
   // Judged as an upload of `to` whose bytes are the scratch file's.
   StagedFile upload(StagedFile::Kind::kUpload, to, UniqueFd(dup((*file)->fd())), max_bytes_of(to));
   upload.set_commit_mtime(to_ns(st->st_mtim));
+  upload.set_commit_created(scratch->created_ns);
+  upload.set_commit_focus(scratch->focus);
   auto committed = commit_upload(upload);
   if (!committed) {
     count_refusal(committed.error());
@@ -66,6 +68,9 @@ Result<RenameOutcome> ImageSets::rename(const ImagePath& from, const ImagePath& 
     if (path->kind == NodeKind::kControlDir || path->kind == NodeKind::kMetrics) {
       return make_error(ErrorCode::kPermission, "the daemon's own files are read-only");
     }
+    if (is_metadata_file(*path)) {
+      return make_error(ErrorCode::kPermission, "metadata files are read-only");
+    }
   }
   if (no_replace && target_exists(to)) return make_error(ErrorCode::kExists, "the target exists");
   RenameOutcome outcome;
@@ -90,6 +95,13 @@ Result<RenameOutcome> ImageSets::rename(const ImagePath& from, const ImagePath& 
         if (!committed) return committed.error();
         outcome.kind = RenameOutcome::Kind::kCommitted;
         outcome.applied = std::move(committed).value();
+        return outcome;
+      }
+      if (to.kind == NodeKind::kThumbnail && is_thumb_scratch(from) && to.set == from.set) {
+        auto kept = keep_own_thumbnail(from, to);
+        if (!kept) return kept.error();
+        outcome.kind = RenameOutcome::Kind::kThumbnailKept;
+        outcome.thumbnail = *kept;
         return outcome;
       }
       if (to.kind == NodeKind::kStaging) {

@@ -68,6 +68,16 @@ Result<std::string> ImageSets::metrics_text() {
                 "Seconds to decode, resize and encode each thumbnail made and stored (waiting "
                 "for a decode slot not included).",
                 thumbnail_seconds_.snapshot());
+  counter(out, "imageattachfs_eager_thumbnails_made_total",
+          "Thumbnails made at upload (lqip.webp and the schema's eager list) and stored since "
+          "start; also counted in imageattachfs_thumbnails_made_total.",
+          eager_made_.value());
+  counter(out, "imageattachfs_eager_thumbnails_dropped_total",
+          "Thumbnails to make at upload that were not queued since start: the background "
+          "queue was full (each is made at its first read instead).",
+          eager_dropped_.value());
+  gauge(out, "imageattachfs_eager_thumbnails_pending",
+        "Thumbnails to make at upload queued or being made now.", pool_.background_pending());
   counter(out, "imageattachfs_uploads_committed_total",
           "Uploads (a flush, or a rename onto original.EXT) that stored new bytes or a new "
           "extension since start; committing identical bytes again is not counted.",
@@ -93,6 +103,16 @@ Result<std::string> ImageSets::metrics_text() {
   gauge(out, "imageattachfs_thumbnail_bytes",
         "Bytes of the thumbnails stored now: the sum of their sizes as ls -l shows them.",
         totals->thumbnail_bytes);
+  if (budget_ != nullptr) {
+    gauge(out, "imageattachfs_thumbnail_budget_bytes",
+          "The thumb_budget option: thumbnails over it are evicted, least recently used first.",
+          budget_->budget());
+    counter(out, "imageattachfs_thumbnails_evicted_total",
+            "Thumbnails evicted to keep under thumb_budget since start.", budget_->evicted());
+    counter(out, "imageattachfs_thumbnail_evicted_bytes_total",
+            "Bytes of the thumbnails evicted to keep under thumb_budget since start.",
+            budget_->evicted_bytes());
+  }
   gauge(out, "imageattachfs_store_map_bytes",
         "Size of the store's LMDB map (the map_size option): the most it can hold.", map.map_bytes);
   gauge(out, "imageattachfs_store_used_bytes",

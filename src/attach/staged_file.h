@@ -47,6 +47,20 @@ class StagedFile {
   // Uploads: the mtime the next commit gives the original (0: the commit's time).
   void set_commit_mtime(int64_t ns) { commit_mtime_ns_ = ns; }
   int64_t commit_mtime() const { return commit_mtime_ns_; }
+  // Uploads: the created_at the next commit gives the original (a restored
+  // user.image.created_at; 0: the commit's time, or kept for the same bytes).
+  void set_commit_created(int64_t ns) { commit_created_ns_ = ns; }
+  int64_t commit_created() const { return commit_created_ns_; }
+  // Uploads: the focus the next commit gives the set (a restored
+  // user.image.focus; nullopt: none for new bytes, kept for the same bytes).
+  void set_commit_focus(const std::optional<FocalPoint>& focus) {
+    std::lock_guard lock(focus_mutex_);
+    commit_focus_ = focus;
+  }
+  std::optional<FocalPoint> commit_focus() const {
+    std::lock_guard lock(focus_mutex_);
+    return commit_focus_;
+  }
 
   // Why the last flush was refused, if it was.
   std::optional<Error> refusal() const;
@@ -59,6 +73,9 @@ class StagedFile {
   const UniqueFd fd_;
   const uint64_t max_bytes_;
   std::atomic<int64_t> commit_mtime_ns_{0};
+  std::atomic<int64_t> commit_created_ns_{0};
+  mutable std::mutex focus_mutex_;  // held for commit_focus_ only
+  std::optional<FocalPoint> commit_focus_;
   pid_t opener_ = 0;
   mutable std::mutex mutex_;      // held by write, truncate and a flush's judging
   std::optional<Error> refusal_;  // mutex_

@@ -139,6 +139,24 @@ Status StagingArea::remove_scratch(const ImageSetKey& set, const std::string& na
   return Status::Ok();
 }
 
+Status StagingArea::set_scratch_created(const ImageSetKey& set, const std::string& name,
+                                        int64_t created_ns) {
+  std::lock_guard lock(mutex_);
+  auto it = scratch_.find(Key{set, name});
+  if (it == scratch_.end()) return make_error(ErrorCode::kNotFound, "no such scratch file");
+  it->second.created_ns = created_ns;
+  return Status::Ok();
+}
+
+Status StagingArea::set_scratch_focus(const ImageSetKey& set, const std::string& name,
+                                      const std::optional<FocalPoint>& focus) {
+  std::lock_guard lock(mutex_);
+  auto it = scratch_.find(Key{set, name});
+  if (it == scratch_.end()) return make_error(ErrorCode::kNotFound, "no such scratch file");
+  it->second.focus = focus;
+  return Status::Ok();
+}
+
 Status StagingArea::rename_scratch(const ImageSetKey& set, const std::string& name,
                                    const ImageSetKey& new_set, const std::string& new_name) {
   std::lock_guard lock(mutex_);

@@ -27,6 +27,11 @@ struct ScratchFile {
   ImageSetKey set;  // the set directory it is listed in
   std::string name;
   std::string file;  // the backing file under STORE/staging
+  // A user.image.created_at set on it (rsync -X sets a restored file's
+  // attributes before its rename); given to the original it commits. 0: none.
+  int64_t created_ns = 0;
+  // A user.image.focus set on it (the same way): the committed set's focus.
+  std::optional<FocalPoint> focus;
 };
 
 class StagingArea {
@@ -56,6 +61,11 @@ class StagingArea {
   bool has_scratch(const ImageSetKey& set);
   // Forgets the name and unlinks its file (open descriptors keep the bytes).
   Status remove_scratch(const ImageSetKey& set, const std::string& name);
+  // Remembers a created_at for the scratch file (see ScratchFile).
+  Status set_scratch_created(const ImageSetKey& set, const std::string& name, int64_t created_ns);
+  // Remembers a focus (nullopt: none) for the scratch file (see ScratchFile).
+  Status set_scratch_focus(const ImageSetKey& set, const std::string& name,
+                           const std::optional<FocalPoint>& focus);
   // Renames a scratch file; replaces a scratch file at the target.
   Status rename_scratch(const ImageSetKey& set, const std::string& name, const ImageSetKey& new_set,
                         const std::string& new_name);

@@ -13,21 +13,27 @@
 namespace iafs {
 namespace {
 
-// The whole of `fd` (of `size` bytes) in memory: the one private, immutable
-// snapshot that a commit judges, hashes and stores.
-Result<std::vector<uint8_t>> read_snapshot(int fd, uint64_t size) {
-  std::vector<uint8_t> bytes(size);
-  uint64_t done = 0;
-  while (done < size) {
-    ssize_t n = pread(fd, bytes.data() + done, size - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return error_from_errno("read of the staged bytes");
-    if (n == 0) break;
-    done += static_cast<uint64_t>(n);
+// The staged bytes, read again from the file as the store stores them.
+class StagedSource final : public BlobSource {
+ public:
+  StagedSource(int fd, uint64_t size) : fd_(fd), size_(size) {}
+  uint64_t size() const override { return size_; }
+  Status read(uint64_t offset, std::span<uint8_t> out) const override {
+    for (size_t done = 0; done < out.size();) {
+      ssize_t n = pread(fd_, out.data() + done, out.size() - done,
+                        static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return error_from_errno("read of the staged bytes");
+      if (n == 0) return make_error(ErrorCode::kIo, "the staged file shrank while it was stored");
+      done += static_cast<size_t>(n);
+    }
+    return Status::Ok();
   }
-  bytes.resize(done);
-  return bytes;
-}
+
+ private:
+  int fd_;
+  uint64_t size_;
+};
 
 }  // namespace
 
@@ -83,13 +89,20 @@ Result<ApplyOutcome> ImageSets::commit_upload(StagedFile& upload) {
     auto st = upload.stat();
     if (!st) return st.error();
     uint64_t size = static_cast<uint64_t>(st->st_size);
-    if (size > upload.max_bytes_) {
-      return make_error(ErrorCode::kTooBig, std::to_string(size) + " bytes, over the limit of " +
-                                                std::to_string(upload.max_bytes_));
+    if (Status s = check_original_size(upload.path(), size); !s) return s.error();
+    // Judged and hashed on one private snapshot, which is freed before the
+    // bytes are stored: the store reads them again from the staged file
+    // (which writes and truncations cannot change while we hold its lock),
+    // and checks as it stores them that they hash to the judged id.
+    Result<AttachOriginal> op = make_error(ErrorCode::kIo, "not judged");
+    {
+      auto bytes = read_whole(upload.fd(), size, "read of the staged bytes");
+      if (!bytes) return bytes.error();
+      op = judge_original(upload.path(), *bytes, upload.commit_mtime(), upload.commit_created());
     }
-    auto bytes = read_snapshot(upload.fd(), size);
-    if (!bytes) return bytes.error();
-    return commit_original(upload.path(), *bytes, upload.commit_mtime());
+    if (!op) return op.error();
+    op->focus = upload.commit_focus();
+    return store_original(upload.path(), *op, StagedSource(upload.fd(), size));
   }();
   upload.refusal_.reset();
   if (!judged) upload.refusal_ = judged.error();
@@ -134,16 +147,8 @@ Status ImageSets::truncate_upload(const ImagePath& original, pid_t pid, off_t si
 }
 
 bool ImageSets::set_upload_mtime(const ImagePath& original, int64_t mtime_ns) {
-  bool any = false;
-  {
-    std::lock_guard lock(uploads_mutex_);
-    auto [begin, end] = uploads_.equal_range(original.set);
-    for (auto it = begin; it != end; ++it) {
-      if (it->second->path() != original) continue;
-      it->second->set_commit_mtime(mtime_ns);
-      any = true;
-    }
-  }
+  bool any = for_each_upload_of(
+      original, [&](StagedFile& upload) { upload.set_commit_mtime(mtime_ns); });
   if (any) {
     auto changed = set_mtime(original, mtime_ns);
     if (!changed && changed.error().code != ErrorCode::kNotFound) {

@@ -1,5 +1,7 @@
 #include "base/numbers.h"
 
+#include <cstdio>
+
 namespace iafs {
 namespace {
 
@@ -45,6 +47,12 @@ std::optional<uint64_t> parse_number(std::string_view text, uint64_t max, bool u
   std::optional<uint64_t> value = parse_digits(text, UINT64_MAX);
   if (!value || *value > max / multiplier) return std::nullopt;
   return *value * multiplier;
+}
+
+std::string hex_u64(uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
+  return text;
 }
 
 }  // namespace iafs

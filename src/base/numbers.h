@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace iafs {
@@ -18,5 +19,8 @@ std::optional<uint64_t> parse_canonical_decimal(std::string_view text, uint64_t 
 // Ki, Mi, Gi, Ti are powers of 1024 (1Gi = 1,073,741,824). `units` false
 // accepts digits only. nullopt for anything else or for a value over `max`.
 std::optional<uint64_t> parse_number(std::string_view text, uint64_t max, bool units = true);
+
+// `value` as 16 lowercase hex digits ("00000000000012ab"): XXH3 sums and op ids.
+std::string hex_u64(uint64_t value);
 
 }  // namespace iafs

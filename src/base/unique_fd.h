@@ -2,7 +2,9 @@
 // files (the store directory, staging).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "imageattachfs/result.h"
 
@@ -35,5 +37,13 @@ class UniqueFd {
 // full disk or quota, kTooBig for EFBIG, else kIo; the message is
 // "`what`: strerror(errno)".
 Error error_from_errno(const std::string& what);
+
+// The first `size` bytes of `fd` (fewer if it is shorter), read with pread.
+// Errors name `what`.
+Result<std::vector<uint8_t>> read_whole(int fd, uint64_t size, const std::string& what);
+
+// `path` as /proc/self/mountinfo writes its path and source fields: space,
+// tab, newline and backslash as octal escapes.
+std::string mountinfo_escaped(const std::string& path);
 
 }  // namespace iafs

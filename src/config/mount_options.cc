@@ -35,7 +35,8 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
   std::string_view value = has_value ? option.substr(equals + 1) : std::string_view();
   bool ours = name == "schema" || name == "mapsize" || name == "max_threads" ||
               name == "thumb_threads" || name == "uid" || name == "gid" || name == "umask" ||
-              name == "serve" || name == "scratch_ttl";
+              name == "serve" || name == "scratch_ttl" || name == "loglevel" ||
+              name == "thumb_budget";
   if (ours && (!has_value || value.empty())) {
     return invalid("option " + std::string(name) + " needs a value: " + std::string(name) + "=...");
   }
@@ -74,6 +75,20 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
                      "': expected seconds, 0 to 315360000 (0: never)");
     }
     options.scratch_ttl_s = *seconds;
+  } else if (name == "loglevel") {
+    std::optional<LogLevel> level = parse_log_level(value);
+    if (!level) {
+      return invalid("bad loglevel '" + std::string(value) +
+                     "': expected error, warning, info or debug");
+    }
+    options.log_level = *level;
+  } else if (name == "thumb_budget") {
+    std::optional<uint64_t> size = parse_number(value, UINT64_MAX);
+    if (!size || *size == 0) {
+      return invalid("bad thumb_budget '" + std::string(value) +
+                     "': expected a size like 20G or 512Mi, at least 1");
+    }
+    options.thumb_budget = *size;
   } else if (name == "serve") {
     options.serve_point = std::string(value);
   } else if (name == "no_default_permissions") {
@@ -233,6 +248,9 @@ std::string usage_text(const std::string& program) {
          "  mapsize=SIZE      maximum store size, at least 1M (default 1Ti); K/M/G/T are\n"
          "                    powers of 1000, Ki/Mi/Gi/Ti powers of 1024\n"
          "  nometasync        faster commits; a power loss may lose the last ones\n"
+         "  loglevel=LEVEL    error, warning, info (default) or debug: the least\n"
+         "                    serious lines logged; info logs each thumbnail made and\n"
+         "                    upload committed, debug each refused lookup (-d: debug)\n"
          "  max_threads=N     FUSE worker threads, 1-1024 (default 64)\n"
          "  thumb_threads=N   threads making thumbnails, 1-256 (default: one per core)\n"
          "  uid=N, gid=N      owner and group the mount shows (default: the daemon's)\n"
@@ -241,6 +259,9 @@ std::string usage_text(const std::string& program) {
          "  scratch_ttl=SECONDS\n"
          "                    scratch files unchanged this long are removed (default\n"
          "                    86400; 0: kept until unmount)\n"
+         "  thumb_budget=SIZE thumbnails' bytes kept under SIZE (K/M/G/T as mapsize):\n"
+         "                    the least recently used are evicted in the background\n"
+         "                    and made again when read; originals never (default: none)\n"
          "  serve=PATH        also mount the store read-only at PATH for web servers:\n"
          "                    reads there cost no request once cached (no OPEN, no\n"
          "                    FLUSH); thumbnails are made on first lookup as here;\n"

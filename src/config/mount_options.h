@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "imageattachfs/result.h"
+#include "log/log.h"
 
 namespace iafs {
 
@@ -17,8 +18,10 @@ struct MountOptions {
   std::string schema_path;              // -o schema=PATH; empty: the compiled-in default
   uint64_t map_size = 1ull << 40;       // -o mapsize=SIZE (base/numbers.h), default 1 TiB
   bool nometasync = false;              // -o nometasync: LMDB MDB_NOMETASYNC
+  LogLevel log_level = LogLevel::kInfo;  // -o loglevel=error|warning|info|debug (-d: debug)
   unsigned max_threads = 64;            // -o max_threads=N: FUSE worker threads
   unsigned thumb_threads = 0;           // -o thumb_threads=N: resize pool; 0 = one per core
+  uint64_t thumb_budget = 0;            // -o thumb_budget=SIZE: thumbnails' bytes kept under it; 0 = none
   uint64_t scratch_ttl_s = 86400;       // -o scratch_ttl=SECONDS: unchanged scratch files go; 0 = never
   std::optional<uint32_t> uid;          // -o uid=N: the owner the mount shows
   std::optional<uint32_t> gid;          // -o gid=N

@@ -15,45 +15,15 @@
 #include <vector>
 
 #include "base/numbers.h"
+#include "config/recipe_settings.h"
+#include "config/setting_text.h"
 
 namespace iafs {
 namespace {
 
+using namespace setting_text;
+
 constexpr size_t kMaxNameBytes = 64;
-
-std::string quoted(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('\'');
-  out.append(text);
-  out.push_back('\'');
-  return out;
-}
-
-Error bad_value(std::string_view key, std::string_view value, std::string_view why) {
-  return make_error(ErrorCode::kInvalid,
-                    "bad " + std::string(key) + " " + quoted(value) + ": " + std::string(why));
-}
-
-std::string_view trim(std::string_view text) {
-  size_t begin = text.find_first_not_of(" \t\r");
-  if (begin == std::string_view::npos) return {};
-  size_t end = text.find_last_not_of(" \t\r");
-  return text.substr(begin, end - begin + 1);
-}
-
-// Splits on commas and blanks, dropping empty pieces.
-std::vector<std::string_view> split_list(std::string_view text) {
-  std::vector<std::string_view> items;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find_first_of(", \t", pos);
-    if (end == std::string_view::npos) end = text.size();
-    if (end > pos) items.push_back(text.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return items;
-}
 
 // A type or attachment name: 1-64 of [a-z0-9_], starting with a letter.
 bool is_valid_name(std::string_view name) {
@@ -152,7 +122,11 @@ Status apply_setting(AttachmentSchema& attachment, std::string_view key, std::st
   if (key == "formats") return assign(attachment.originals.formats, parse_formats(key, value));
   if (key == "max_bytes") return assign(attachment.originals.max_bytes, parse_limit(key, value));
   if (key == "max_pixels") return assign(attachment.originals.max_pixels, parse_limit(key, value));
-  return make_error(ErrorCode::kInvalid, "unknown key " + quoted(key));
+  Status recipe = apply_recipe_setting(attachment, key, value);
+  if (!recipe && recipe.error().code == ErrorCode::kNotFound) {
+    return make_error(ErrorCode::kInvalid, "unknown key " + quoted(key));
+  }
+  return recipe;
 }
 
 AttachmentSchema default_attachment(std::string_view name) {
@@ -178,6 +152,7 @@ class SchemaReader {
   }
 
   Result<Schema> finish() {
+    if (Status s = end_section(); !s) return s.error();
     if (schema_.types.empty()) {
       return error_at(std::max(line_, 1),
                       "no types: declare at least one [type.attachment] section");
@@ -206,6 +181,7 @@ class SchemaReader {
                                    ": names are 1-64 of [a-z0-9_] starting with a letter");
       }
     }
+    if (Status s = end_section(); !s) return s;
     std::string full = std::string(type) + "." + std::string(attachment);
     auto [it, inserted] = section_lines_.emplace(full, line_);
     if (!inserted) {
@@ -235,6 +211,18 @@ class SchemaReader {
     }
     Status status = apply_setting(*current_, key, value);
     if (!status) return error_at(line_, status.error().message);
+    if (key == "eager") eager_ = std::string(value);
+    return Status::Ok();
+  }
+
+  // Settings that need the whole section: eager names may be presets, and
+  // must be allowed by its policy.
+  Status end_section() {
+    if (current_ == nullptr || !eager_) return Status::Ok();
+    Status status = resolve_eager(*current_, *eager_);
+    int line = key_lines_["eager"];
+    eager_.reset();
+    if (!status) return error_at(line, status.error().message);
     return Status::Ok();
   }
 
@@ -253,6 +241,7 @@ class SchemaReader {
   std::string current_name_;
   std::map<std::string, int> section_lines_;
   std::map<std::string, int> key_lines_;
+  std::optional<std::string> eager_;  // the section's eager value, resolved at its end
 };
 
 }  // namespace

@@ -6,8 +6,10 @@
 
 #include <cstring>
 
+#include "attach/focus_text.h"
 #include "base/clock.h"
 #include "fs/operations.h"
+#include "path/path.h"
 
 namespace iafs {
 namespace {
@@ -18,6 +20,8 @@ timespec mtime_to_set(const struct stat* attr, int to_set) {
 }
 
 Status set_size(Filesystem& fs, const Node& node, OpenFile* file, off_t size, pid_t pid) {
+  // A restore truncating a thumbnail (open(O_TRUNC) by cp -a): nothing changes.
+  if (node.path.kind == NodeKind::kThumbnail) return Status::Ok();
   if (file != nullptr && file->staged) return file->staged->truncate(size);
   // open(O_TRUNC) truncates without the file handle it just opened.
   if (file == nullptr && node.path.kind == NodeKind::kOriginal) {
@@ -32,25 +36,68 @@ Status set_mtime(Filesystem& fs, const Node& node, OpenFile* file, int64_t mtime
     return Status::Ok();
   }
   switch (node.path.kind) {
+    case NodeKind::kIndexFile:
+    case NodeKind::kMetaFile:
+      return make_error(ErrorCode::kPermission, "metadata files are read-only");
     case NodeKind::kStaging:
       return fs.sets().set_scratch_mtime(node.path, mtime_ns);
     case NodeKind::kOriginal:
       // futimens() of an upload (cp -p) arrives without its file handle.
       if (fs.sets().set_upload_mtime(node.path, mtime_ns)) return Status::Ok();
       return status_of(fs.sets().set_mtime(node.path, mtime_ns));
+    case NodeKind::kThumbnail:
+      return Status::Ok();  // its original's mtime (README "Backing up")
     default:
-      return Status::Ok();  // directories and thumbnails: nothing to keep
+      return fs.sets().set_directory_mtime(node.path, mtime_ns);
   }
 }
 
-// The image whose attributes a node shows: its version, or for a node with
-// none (an original just created), the original stored at its path.
+// The image whose attributes a node shows: its version (as stored now: a
+// restore may have set its created_at), or for a node with none (an original
+// just created), the original stored at its path.
 std::optional<FileVersion> image_of(Filesystem& fs, const Node& node) {
-  if (node.version) return node.version;
-  if (node.path.kind != NodeKind::kOriginal) return std::nullopt;
+  if (node.path.kind == NodeKind::kThumbnail && node.version) {
+    FileVersion shown = *node.version;
+    fs.sets().refresh_thumbnail(node.path, shown);
+    return shown;
+  }
+  if (node.path.kind != NodeKind::kOriginal) return node.version;
   auto current = fs.sets().find_original(node.path);
-  if (!current) return std::nullopt;
-  return *current;
+  if (current && (!node.version || current->blob == node.version->blob)) return *current;
+  return node.version;
+}
+
+// After touch of an original: the kernel's attributes of its thumbnails (each
+// shows the original's mtime) are asked again.
+void add_thumbnail_attributes(Filesystem& fs, Invalidations& changes, const ImagePath& original) {
+  ImagePath thumb_dir = thumb_dir_path(original.set, original.multiple);
+  (void)fs.sets().list(thumb_dir, std::nullopt, [&](DirEntry&& entry) {
+    if (entry.path.kind != NodeKind::kThumbnail) return true;
+    fs.add_files(changes, entry.path);
+    Filesystem::add_peer_attributes(changes, entry.path);
+    return true;
+  });
+}
+
+// setxattr (`value`) or removexattr (nullopt) of user.image.focus: the
+// dropped -cover thumbnails' names are invalidated before the reply, so the
+// next open after it makes the new crop.
+void change_focus(fuse_req_t req, Filesystem& fs, const Node& node,
+                  std::optional<std::string_view> value) {
+  auto changed = fs.sets().set_focus(node.path, value);
+  if (!changed) {
+    if (changed.error().code != ErrorCode::kNotSupported &&
+        changed.error().code != ErrorCode::kNoAttribute) {
+      fs.log_refusal(value ? "setxattr user.image.focus of" : "removexattr user.image.focus of",
+                     node.path, changed.error());
+    }
+    return reply_error(req, changed.error());
+  }
+  Invalidations changes;
+  if (changed->changed) {
+    fs.add_thumbnails(changes, parent_path(node.path), changed->dropped_thumbnails);
+  }
+  fs.reply_after(std::move(changes), [req] { fuse_reply_err(req, 0); });
 }
 
 }  // namespace
@@ -86,8 +133,14 @@ void op_setattr(fuse_req_t req, fuse_ino_t nodeid, struct stat* attr, int to_set
   if (!st) return reply_error(req, st.error());
   Invalidations changes;
   if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW)) {
-    st->st_mtim = mtime_to_set(attr, to_set);
-    if (node->path.kind == NodeKind::kOriginal) Filesystem::add_peer_attributes(changes, node->path);
+    // A thumbnail shows its original's mtime whatever was set.
+    if (node->path.kind != NodeKind::kThumbnail) st->st_mtim = mtime_to_set(attr, to_set);
+    if (node->path.kind == NodeKind::kOriginal) {
+      Filesystem::add_peer_attributes(changes, node->path);
+      add_thumbnail_attributes(fs, changes, node->path);
+    } else if (node->path.is_directory()) {
+      Filesystem::add_peer_attributes(changes, node->path);
+    }
   }
   double timeout = fs.timeouts().attr;
   fs.reply_after(std::move(changes),
@@ -103,7 +156,7 @@ void op_getxattr(fuse_req_t req, fuse_ino_t nodeid, const char* name, size_t siz
     return reply_error(req, make_error(ErrorCode::kNotSupported, "only user.image.*"));
   }
   if (std::optional<FileVersion> version = image_of(fs, *node)) {
-    for (const auto& [key, value] : fs.sets().xattrs_of(*version)) {
+    for (const auto& [key, value] : fs.sets().attributes_of(node->path, *version)) {
       if (key != name) continue;
       if (size == 0) return (void)fuse_reply_xattr(req, value.size());
       if (size < value.size()) return reply_error(req, make_error(ErrorCode::kRange, "small"));
@@ -119,7 +172,7 @@ void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size) {
   if (!node) return;
   std::string names;
   if (std::optional<FileVersion> version = image_of(fs, *node)) {
-    for (const auto& [key, value] : fs.sets().xattrs_of(*version)) {
+    for (const auto& [key, value] : fs.sets().attributes_of(node->path, *version)) {
       names.append(key);
       names.push_back('\0');
     }
@@ -129,12 +182,33 @@ void op_listxattr(fuse_req_t req, fuse_ino_t nodeid, size_t size) {
   fuse_reply_buf(req, names.data(), names.size());
 }
 
-void op_setxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) {
-  reply_error(req, make_error(ErrorCode::kNotSupported, "attributes are read-only"));
+// A restore's setxattr (rsync -X, cp -a): see ImageSets::set_xattr.
+void op_setxattr(fuse_req_t req, fuse_ino_t nodeid, const char* name, const char* value,
+                 size_t size, int) {
+  Filesystem& fs = fs_of(req);
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  if (is_metadata_file(node->path)) {
+    return reply_error(req, make_error(ErrorCode::kPermission, "metadata files are read-only"));
+  }
+  if (name == kFocusAttribute) return change_focus(req, fs, *node, std::string_view(value, size));
+  Status set =
+      fs.sets().set_xattr(node->path, image_of(fs, *node), name, std::string_view(value, size));
+  if (!set && set.error().code != ErrorCode::kNotSupported) {
+    fs.log_refusal(std::string("setxattr ") + name + " of", node->path, set.error());
+  }
+  reply_status(req, set);
 }
 
-void op_removexattr(fuse_req_t req, fuse_ino_t, const char*) {
-  reply_error(req, make_error(ErrorCode::kNotSupported, "attributes are read-only"));
+// Only user.image.focus can be removed.
+void op_removexattr(fuse_req_t req, fuse_ino_t nodeid, const char* name) {
+  if (name != kFocusAttribute) {
+    return reply_error(req, make_error(ErrorCode::kNotSupported, "attributes are read-only"));
+  }
+  Filesystem& fs = fs_of(req);
+  auto node = fs.node_or_reply(req, nodeid);
+  if (!node) return;
+  change_focus(req, fs, *node, std::nullopt);
 }
 
 void op_statfs(fuse_req_t req, fuse_ino_t) {

@@ -64,7 +64,11 @@ Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) 
     mode_t mode = node.path.kind == NodeKind::kControlDir ? 0555 : 0777;
     st.st_mode = S_IFDIR | (mode & ~umask_);
     st.st_nlink = 2;
-    st.st_mtim = st.st_ctim = st.st_atim = mount_time_;
+    // What utimens set last (rsync -a, tar -x), kept in the store; else the
+    // time of the mount.
+    std::optional<int64_t> mtime;
+    if (node.path.kind != NodeKind::kControlDir) mtime = sets_->directory_mtime(node.path);
+    st.st_mtim = st.st_ctim = st.st_atim = mtime ? to_timespec(*mtime) : mount_time_;
     return st;
   }
   st.st_nlink = 1;
@@ -100,6 +104,15 @@ Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) 
       return st;
     }
   }
+  if (node.path.kind == NodeKind::kThumbnail) {
+    if (!version) {
+      // Created by a restore before its original was there: nothing stored.
+      fill_regular(st, 0444 & ~umask_, 0, to_timespec(now_ns()));
+      return st;
+    }
+    // Its original's mtime, which touch may have changed since the lookup.
+    sets_->refresh_thumbnail(node.path, *version);
+  }
   if (!version) return make_error(ErrorCode::kNotFound, "no such file");
   fill_regular(st, (version->is_thumbnail ? 0444 : 0666) & ~umask_, version->size,
                to_timespec(version->mtime_ns));
@@ -109,7 +122,9 @@ Result<struct stat> Filesystem::stat_of(const Node& node, const OpenFile* open) 
 Result<fuse_entry_param> Filesystem::entry_for(const ImagePath& path,
                                                const std::optional<FileVersion>& version,
                                                const std::optional<ScratchFile>& scratch) {
-  if (path.kind == NodeKind::kMetrics) return snapshot_entry(*this, path);
+  if (path.kind == NodeKind::kMetrics || is_metadata_file(path)) {
+    return snapshot_entry(*this, path);
+  }
   fuse_ino_t nodeid;
   if (path.is_directory()) {
     nodeid = inodes_.ref_directory(path);
@@ -280,6 +295,12 @@ void Filesystem::apply_peer_changes(const PeerChanges& changes) {
   }
   // Attributes only (offset -1): a version's bytes never change, its pages stay.
   for (const ImagePath& path : changes.attributes) {
+    if (path.is_directory()) {  // its mtime (README "Backing up and restoring")
+      if (auto dir = inodes_.find_directory(path)) {
+        fuse_lowlevel_notify_inval_inode(session_, *dir, -1, 0);
+      }
+      continue;
+    }
     for (fuse_ino_t nodeid : inodes_.find_files(path)) {
       fuse_lowlevel_notify_inval_inode(session_, nodeid, -1, 0);
     }

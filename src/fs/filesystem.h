@@ -28,6 +28,10 @@ struct OpenFile {
   std::optional<FileVersion> version;  // reading a version
   std::unique_ptr<StagedFile> staged;  // an upload or a scratch file
   bool pinned = false;                 // this open pinned `version` (its node names none)
+  // A thumbnail opened for writing (a restore: cp -a, tar -x): its writes
+  // are accepted and dropped, reads give `version` (README "Backing up").
+  bool discard = false;
+  std::atomic<bool> written = false;  // discard: a write was dropped
 };
 
 // A directory handle (fi->fh of opendir): the listing position (DESIGN §5a).
@@ -57,7 +61,7 @@ struct FsTimeouts {
 // each peer's own nodes.
 struct PeerChanges {
   std::vector<std::pair<ImagePath, std::string>> names;  // (directory, name)
-  std::vector<ImagePath> attributes;  // files whose attributes (mtime) changed
+  std::vector<ImagePath> attributes;  // files and directories whose attributes (mtime) changed
   std::vector<ImagePath> moved_dirs;  // set directories that now hold other images
   bool empty() const { return names.empty() && attributes.empty() && moved_dirs.empty(); }
 };
@@ -177,6 +181,11 @@ class Filesystem {
   // Applies another mount's changes to this mount's kernel: invalidates what
   // it knows of them (sent right here; call off the FUSE workers).
   void apply_peer_changes(const PeerChanges& changes);
+
+  // Thumbnails evicted (thumb_budget, off the FUSE workers): the kernel is
+  // told each name is deleted (fs/evictions.cc), as after rm thumb/X, so its
+  // inode goes once no file is open on it and the next lookup makes it again.
+  void forget_evicted(const std::vector<EvictedThumbnail>& evicted);
 
   // Logs a refusal: one line naming the path and the reason.
   void log_refusal(const std::string& op, const ImagePath& path, const Error& error);

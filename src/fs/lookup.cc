@@ -17,9 +17,18 @@ void lookup_thumbnail(fuse_req_t req, Filesystem& fs, const ImagePath& path) {
   // The serve mount takes no writes: a thread's own removal of a thumbnail
   // (through the main mount) hides it from that thread only there.
   pid_t looker = fs.serving() ? 0 : fuse_req_ctx(req)->pid;
+  if (auto writer = fs.serving() ? std::nullopt : fs.writer_entry(looker, path)) {
+    return (void)fuse_reply_entry(req, &*writer);  // a restore writing over it
+  }
   auto found = fs.sets().find_thumbnail(path, looker);
   if (!found) return reply_error(req, found.error());
-  if (found->stored) return reply_entry(req, fs.entry_for(path, found->stored, std::nullopt));
+  if (found->stored) {
+    auto entry = fs.entry_for(path, found->stored, std::nullopt);
+    // Evicted (thumb_budget) between finding and pinning it: made again below.
+    if (entry || entry.error().code != ErrorCode::kNotFound) {
+      return reply_entry(req, std::move(entry));
+    }
+  }
   fs.sets().make_thumbnail(path, [req, &fs, path](const Result<FileVersion>& made) {
     if (!made) {
       fs.log_refusal("thumbnail", path, made.error());

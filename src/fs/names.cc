@@ -2,6 +2,7 @@
 #include <stdio.h>  // RENAME_NOREPLACE
 
 #include "fs/operations.h"
+#include "log/log.h"
 #include "path/path.h"
 
 namespace iafs {
@@ -24,6 +25,16 @@ void renamed_nodes(Filesystem& fs, const ImagePath& from, const ImagePath& to,
       return;
     case RenameOutcome::Kind::kScratchRenamed:
       fs.retarget(from, to);
+      return;
+    case RenameOutcome::Kind::kThumbnailKept:
+      // The kernel shows the scratch file's inode under the thumbnail's name
+      // at once: that node is the mount's own thumbnail now, and the pages
+      // and size the kernel keeps of the scratch bytes are dropped before the
+      // reply. Its next lookup, once the kernel lets go of thumb/, finds the
+      // thumbnail's own node.
+      for (fuse_ino_t nodeid : fs.inodes().find_files(from)) changes.inodes.push_back(nodeid);
+      fs.retarget(from, to, outcome.thumbnail);
+      fs.add_entry(changes, parent_path(to), base_name(to), true);
       return;
     case RenameOutcome::Kind::kSetMoved:
       fs.inodes().move_set_nodes(from.set, to.set);
@@ -52,8 +63,9 @@ void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     removed = fs.sets().remove_thumbnail(path, fuse_req_ctx(req)->pid);
   } else if (path.kind == NodeKind::kStaging) {
     removed = fs.sets().remove_scratch(path);
-  } else if (path.kind == NodeKind::kMetrics) {
-    removed = make_error(ErrorCode::kPermission, "the daemon's own files are read-only");
+  } else if (path.kind == NodeKind::kMetrics || is_metadata_file(path)) {
+    removed = make_error(ErrorCode::kPermission, "a read-only file");
+    fs.log_refusal("unlink", path, removed.error());
   }
   if (removed && path.kind != NodeKind::kStaging) {
     Filesystem::add_peer_name(changes, child->dir.path, name);
@@ -80,7 +92,8 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
     // its files go anywhere.
     bool read_only = newdir->path.kind == NodeKind::kThumbDir ||
                      newdir->path.kind == NodeKind::kControlDir ||
-                     from->kind == NodeKind::kMetrics || from->kind == NodeKind::kControlDir;
+                     from->kind == NodeKind::kMetrics || from->kind == NodeKind::kControlDir ||
+                     is_metadata_file(*from);
     renamed =
         make_error(read_only ? ErrorCode::kPermission : ErrorCode::kInvalid, to.error().message);
   } else {
@@ -91,7 +104,11 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
     renamed_nodes(fs, *from, *to, *renamed, changes);
   } else if (renamed.error().code != ErrorCode::kNotFound &&
              renamed.error().code != ErrorCode::kExists) {
-    fs.log_refusal(std::string("rename to ") + newname + " of", *from, renamed.error());
+    // Both names; a target that does not parse as the client wrote it.
+    std::string target = to ? path_string(*to) : path_string(newdir->path);
+    if (!to) target += (target.ends_with('/') ? "" : "/") + std::string(newname);
+    log_warning("rename " + path_string(*from) + " to " + target +
+                ": refused: " + renamed.error().message);
   }
   Status status = status_of(renamed);
   fs.reply_after(std::move(changes), [req, status] { reply_status(req, status); });

@@ -45,11 +45,30 @@ Result<std::unique_ptr<OpenFile>> open_node(Filesystem& fs, const Node& node, in
   switch (node.path.kind) {
     case NodeKind::kStaging:
       return open_staged(node.path, fs.sets().open_scratch(node.path, node.scratch_id, flags));
-    case NodeKind::kThumbnail:
-      if (wants_write(flags)) {
-        return make_error(ErrorCode::kPermission, "thumbnails are read-only");
+    case NodeKind::kThumbnail: {
+      if (!wants_write(flags)) {
+        if (node.version) fs.sets().touch_thumbnail(node.path, *node.version);
+        return open_version(fs, node);
       }
-      return open_version(fs, node);
+      // A restore writing over a thumbnail (cp -a, tar -x --overwrite): its
+      // writes are dropped, the mount's thumbnail stays.
+      if (fs.sets().read_only()) {
+        return make_error(ErrorCode::kReadOnly, "the store is mounted read-only");
+      }
+      auto file = std::make_unique<OpenFile>();
+      file->path = node.path;
+      file->discard = true;
+      file->version = node.version;  // pinned by its node
+      if (!file->version) {
+        // A writer node (fs/writer_nodes.h): reads give the stored thumbnail.
+        auto found = fs.sets().find_thumbnail(node.path);
+        if (found && found->stored && fs.sets().pin(*found->stored)) {
+          file->version = found->stored;
+          file->pinned = true;
+        }
+      }
+      return file;
+    }
     case NodeKind::kOriginal:
       if (wants_write(flags)) {
         return open_staged(node.path,
@@ -77,23 +96,28 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   // A snapshot node is read by nodeid and gets no file handle (fs/snapshots.h).
   if (node->snapshot) return open_snapshot(req, *node, fi);
   pid_t pid = fuse_req_ctx(req)->pid;
-  if (node->path.kind == NodeKind::kOriginal && node->version && wants_write(fi->flags) &&
+  // A thumbnail written over by a restore too: its dropped writes would
+  // grow the size that the readers' inode shows.
+  bool writable_kind =
+      node->path.kind == NodeKind::kOriginal || node->path.kind == NodeKind::kThumbnail;
+  if (writable_kind && node->version && wants_write(fi->flags) &&
       fs.writers().send_back(pid, node->path)) {
-    return reply_error(req, make_error(ErrorCode::kStale, "an upload gets a node of its own"));
+    return reply_error(req, make_error(ErrorCode::kStale, "a writer gets a node of its own"));
   }
   auto file = open_node(fs, *node, fi->flags, pid);
-  if (file && (*file)->staged) fs.writers().opened(pid, node->path);
+  if (file && ((*file)->staged || (*file)->discard)) fs.writers().opened(pid, node->path);
   if (!file) {
     if (file.error().code == ErrorCode::kPermission) {
       fs.log_refusal("open for writing", node->path, file.error());
     }
     return reply_error(req, file.error());
   }
-  fi->keep_cache = (*file)->version.has_value();  // immutable
+  fi->keep_cache = (*file)->version.has_value() && !(*file)->discard;  // immutable
   fi->noflush = !wants_write(fi->flags);
   // An upload's writes go straight to its staged bytes, never into the page
   // cache of the inode that readers of the committed version share.
-  fi->direct_io = (*file)->staged && (*file)->staged->kind() == StagedFile::Kind::kUpload;
+  fi->direct_io =
+      ((*file)->staged && (*file)->staged->kind() == StagedFile::Kind::kUpload) || (*file)->discard;
   fi->fh = reinterpret_cast<uint64_t>(file->release());
   if (fuse_reply_open(req, fi) == -ENOENT) {
     // The opener was interrupted: nothing will release this file.
@@ -153,6 +177,7 @@ void op_read(fuse_req_t req, fuse_ino_t nodeid, size_t size, off_t off, fuse_fil
     fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
     return;
   }
+  if (!file.version) return (void)fuse_reply_buf(req, nullptr, 0);  // a discarding create
   read_version(req, fs, file.path, *file.version, size, off);
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <chrono>
 
+#include "base/unique_fd.h"
 #include "log/log.h"
 
 namespace iafs {
@@ -33,33 +34,17 @@ MountedSession::MountedSession(fuse_session* session, std::string mountpoint)
       ok_(fuse_session_mount(session, mountpoint_.c_str()) == 0) {}
 
 MountedSession::~MountedSession() {
-  if (ok_) fuse_session_unmount(session_);
+  if (!ok_) return;
+  fuse_session_unmount(session_);
+  log_info("unmounted " + mountpoint_);
 }
 
-namespace {
-
-// A mountinfo path field: space, tab, newline and backslash are octal escapes.
-std::string mountinfo_escape(const std::string& path) {
-  std::string out;
-  for (char c : path) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\\') {
-      char code[5];
-      std::snprintf(code, sizeof code, "\\%03o", static_cast<unsigned char>(c));
-      out += code;
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 void raise_readahead(const std::string& mountpoint, unsigned kib) {
   std::ifstream mountinfo("/proc/self/mountinfo");
   std::string line;
   std::string device;  // MAJOR:MINOR of the last mount at mountpoint
-  const std::string wanted = mountinfo_escape(mountpoint);
+  const std::string wanted = mountinfo_escaped(mountpoint);
   while (std::getline(mountinfo, line)) {
     std::istringstream fields(line);
     std::string id, parent, dev, root, point;

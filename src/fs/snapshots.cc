@@ -7,14 +7,22 @@
 
 #include "base/clock.h"
 #include "log/log.h"
+#include "path/path.h"
 
 namespace iafs {
 
 Result<fuse_entry_param> snapshot_entry(Filesystem& fs, const ImagePath& path) {
-  if (path.kind != NodeKind::kMetrics) return make_error(ErrorCode::kNotFound, "no such file");
-  auto text = fs.sets().metrics_text();
+  Result<std::string> text = make_error(ErrorCode::kNotFound, "no such file");
+  if (path.kind == NodeKind::kMetrics) {
+    text = fs.sets().metrics_text();
+  } else if (is_metadata_file(path)) {
+    text = fs.sets().metadata_text(path);
+  }
   if (!text) {
-    log_error("metrics: " + text.error().message);
+    // A metadata file of an attachment or set holding no original: ENOENT.
+    if (text.error().code != ErrorCode::kNotFound) {
+      log_error(path_string(path) + ": " + text.error().message);
+    }
     return text.error();
   }
   auto snapshot = std::make_shared<Snapshot>();
@@ -39,7 +47,7 @@ Result<fuse_entry_param> snapshot_entry(Filesystem& fs, const ImagePath& path) {
 
 void open_snapshot(fuse_req_t req, const Node& node, fuse_file_info* fi) {
   if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC) != 0) {
-    Error refused = make_error(ErrorCode::kPermission, "the daemon's own files are read-only");
+    Error refused = make_error(ErrorCode::kPermission, "a read-only file");
     fs_of(req).log_refusal("open for writing", node.path, refused);
     return reply_error(req, refused);
   }

@@ -1,4 +1,5 @@
-// Writer nodes: an upload opened on an original that readers hold gets an
+// Writer nodes: an upload opened on an original that readers hold (or a
+// restore writing over a thumbnail, whose writes are dropped) gets an
 // inode of its own. The kernel keeps one size and one page cache per inode;
 // an upload's writes on the readers' inode grow its size under them (a
 // reader then reads the old bytes plus zeros). So OPEN-for-write of a

@@ -39,14 +39,48 @@ Result<ImageInfo> probe_original(std::span<const uint8_t> bytes, ImageFormat exp
 struct Dimensions {
   uint32_t width = 0;
   uint32_t height = 0;
+
+  bool operator==(const Dimensions&) const = default;
 };
 
-// The exact size of a thumbnail of an original of (displayed) size
-// width x height: `300` gives 300 x max(1, floor(H*300/W)); `x200` gives
-// max(1, floor(W*200/H)) x 200. nullopt when the requested side is larger
-// than the original's.
-std::optional<Dimensions> thumbnail_dimensions(uint32_t width, uint32_t height,
-                                               const ThumbnailSpec& spec);
+// The preview lqip.webp (image/placeholders.h makes it): its longer side
+// kLqipSide, the shorter floored (at least 1; small originals enlarged).
+inline constexpr uint32_t kLqipSide = 32;
+inline constexpr int kLqipQuality = 40;
+
+// Where a -cover recipe crops the image it scaled.
+enum class Crop : uint8_t {
+  kNone,       // no crop: `scaled` is the output
+  kFocus,      // centred on `focus`, as far as the image allows
+  kAttention,  // libvips' smartcrop, attention
+  kEntropy,    // libvips' smartcrop, entropy
+};
+
+// How a thumbnail is made: the whole oriented image resized to exactly
+// `scaled`, then, for a crop, the `size` area that `crop` picks.
+struct ThumbnailPlan {
+  Dimensions size;    // the output's exact size
+  Dimensions scaled;  // == size unless cropped
+  Crop crop = Crop::kNone;
+  FocalPoint focus;  // kFocus: the set's focal point, else the centre
+
+  bool operator==(const ThumbnailPlan&) const = default;
+};
+
+// The plan of a plain resize to `size`, no crop.
+inline ThumbnailPlan resize_plan(Dimensions size) { return {size, size, Crop::kNone, {}}; }
+
+// The plan of `spec` for an original of (displayed) size width x height:
+//   `300`: 300 x max(1, floor(H*300/W)); `x200`: max(1, floor(W*200/H)) x 200;
+//   `300x200`: the larger of those two that fits inside the box;
+//   `300x300-cover*`: scaled to cover the box (the covering side rounded up),
+//     then cropped to it; `lqip`: the longer side kLqipSide, whatever the original.
+// A request larger than the original: nullopt with Enlarge::kNo; with
+// kClamp the original's own size (for -cover, the largest area of the box's
+// proportions, floored, that the original holds, cropped unscaled).
+std::optional<ThumbnailPlan> plan_thumbnail(uint32_t width, uint32_t height,
+                                            const ThumbnailSpec& spec, Enlarge enlarge,
+                                            const std::optional<FocalPoint>& focus);
 
 struct EncodedImage {
   std::vector<uint8_t> bytes;
@@ -54,11 +88,12 @@ struct EncodedImage {
   uint32_t height = 0;
 };
 
-// Makes a thumbnail of exactly `size` from the original's bytes, in
-// `format`: shrink-on-load, EXIF orientation applied, sRGB, all metadata
-// stripped, alpha flattened onto white for JPEG, first frame of animations.
-// `quality` (1..100) applies to lossy formats. Errors: kIo with libvips' reason.
-Result<EncodedImage> make_thumbnail(std::span<const uint8_t> original, Dimensions size,
+// Makes a thumbnail by `plan` from the original's bytes, in `format`:
+// shrink-on-load, EXIF orientation applied, sRGB, all metadata stripped,
+// alpha flattened onto white for JPEG, first frame of animations; exactly
+// plan.size. `quality` (1..100) applies to lossy formats. Errors: kIo with
+// libvips' reason.
+Result<EncodedImage> make_thumbnail(std::span<const uint8_t> original, const ThumbnailPlan& plan,
                                     ImageFormat format, int quality);
 
 }  // namespace iafs

@@ -46,6 +46,13 @@ int syslog_priority(LogLevel level) {
 
 void log_set_level(LogLevel level) { g_level = static_cast<int>(level); }
 
+std::optional<LogLevel> parse_log_level(std::string_view name) {
+  for (LogLevel level : {LogLevel::kError, LogLevel::kWarning, LogLevel::kInfo, LogLevel::kDebug}) {
+    if (name == level_name(level)) return level;
+  }
+  return std::nullopt;
+}
+
 void log_use_syslog() {
   openlog("imageattachfs", LOG_PID, LOG_DAEMON);
   g_syslog = true;

@@ -2,6 +2,7 @@
 // syslog when daemonized.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,9 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 // Lines below `level` are dropped. Default: kInfo.
 void log_set_level(LogLevel level);
+
+// "error", "warning", "info" or "debug" (-o loglevel=); nullopt for any other text.
+std::optional<LogLevel> parse_log_level(std::string_view name);
 
 // Sends lines to syslog (ident "imageattachfs") instead of stderr.
 void log_use_syslog();

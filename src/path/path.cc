@@ -21,13 +21,7 @@ constexpr size_t kMaxIdBytes = 128;
 constexpr size_t kMaxNameBytes = 255;  // statfs's f_namemax
 constexpr uint64_t kMaxIntegerId = INT64_MAX;
 
-Error not_found(std::string_view name, std::string_view why) {
-  std::string message = "'";
-  message.append(name);
-  message.append("': ");
-  message.append(why);
-  return make_error(ErrorCode::kNotFound, std::move(message));
-}
+Error not_found(std::string_view name, std::string_view why) { return name_not_found(name, why); }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -47,7 +41,7 @@ ImagePath make_node(NodeKind kind, const ImageSetKey& set, bool multiple) {
   if (kind == NodeKind::kEntity) return path;
   path.set.attachment = set.attachment;
   path.multiple = multiple;
-  if (kind == NodeKind::kAttachment) return path;
+  if (kind == NodeKind::kAttachment || kind == NodeKind::kIndexFile) return path;
   path.set.index = multiple ? set.index : 0;
   return path;
 }
@@ -86,7 +80,7 @@ Result<ImagePath> attachment_child(const ImagePath& parent, std::string_view nam
 }
 
 Result<ImagePath> index_child(const ImagePath& parent, std::string_view name) {
-  if (name == kReservedAttachmentFile) return not_found(name, "reserved for metadata");
+  if (name == kReservedAttachmentFile) return make_node(NodeKind::kIndexFile, parent.set, true);
   Result<uint32_t> index = parse_index(name);
   if (!index) return index.error();
   ImageSetKey set = parent.set;
@@ -112,7 +106,7 @@ Result<ImagePath> original_child(const ImagePath& parent, std::string_view name,
 }
 
 Result<ImagePath> set_child(const ImagePath& parent, std::string_view name, const Schema& schema) {
-  if (name == kReservedSetFile) return not_found(name, "reserved for metadata");
+  if (name == kReservedSetFile) return make_node(NodeKind::kMetaFile, parent.set, parent.multiple);
   if (name == kThumbDirName) return make_node(NodeKind::kThumbDir, parent.set, parent.multiple);
   if (is_staging_name(name)) {
     ImagePath path = make_node(NodeKind::kStaging, parent.set, parent.multiple);
@@ -123,42 +117,16 @@ Result<ImagePath> set_child(const ImagePath& parent, std::string_view name, cons
   return not_found(name, "not original.<ext>, thumb or a staging name");
 }
 
-// Parses "<width>.<ext>" or "x<height>.<ext>" without looking at a policy.
-Result<ThumbnailSpec> parse_thumbnail_name(std::string_view name) {
-  size_t dot = name.find('.');
-  if (dot == std::string_view::npos) return not_found(name, "a thumbnail needs an extension");
-  std::string_view size_text = name.substr(0, dot);
-  std::string_view ext = name.substr(dot + 1);
-  ThumbnailSpec spec;
-  if (size_text.starts_with('x')) {
-    spec.by_height = true;
-    size_text.remove_prefix(1);
-  }
-  std::optional<uint64_t> size = parse_canonical_decimal(size_text, UINT32_MAX);
-  if (!size || *size == 0) {
-    return not_found(name, "a thumbnail size is canonical decimal from 1 to 4294967295");
-  }
-  std::optional<ImageFormat> format = format_from_extension(ext);
-  if (!format || !is_thumbnail_format(*format) || canonical_extension(*format) != ext) {
-    return not_found(name, "a thumbnail extension is " + thumbnail_extension_list());
-  }
-  spec.size = static_cast<uint32_t>(*size);
-  spec.format = *format;
-  return spec;
-}
-
 Result<ImagePath> thumbnail_child(const ImagePath& parent, std::string_view name,
                                   const Schema& schema) {
-  Result<ThumbnailSpec> spec = parse_thumbnail_name(name);
-  if (!spec) return spec.error();
   const AttachmentSchema* attachment = attachment_of(parent, schema);
   if (attachment == nullptr) return not_found(name, "attachment not in the schema");
   const ThumbnailPolicy& policy = attachment->thumbnails;
-  const SizePolicy& sizes = spec->by_height ? policy.heights : policy.widths;
-  if (!sizes.allows(spec->size)) {
-    return not_found(name, std::string(spec->by_height ? "height" : "width") +
-                               " not allowed by the policy of " + parent.set.type + "." +
-                               parent.set.attachment);
+  Result<ThumbnailSpec> spec = parse_thumbnail_name(name, policy.presets);
+  if (!spec) return spec.error();
+  if (!policy.allows(*spec)) {
+    return not_found(name, "recipe " + thumbnail_name(*spec) + " not allowed by the policy of " +
+                               parent.set.type + "." + parent.set.attachment);
   }
   ImagePath path = make_node(NodeKind::kThumbnail, parent.set, parent.multiple);
   path.thumbnail = spec.value();
@@ -191,6 +159,7 @@ Result<ImagePath> child_path(const ImagePath& parent, std::string_view name, con
     case NodeKind::kImageSet:
       return set_child(parent, name, schema);
     case NodeKind::kThumbDir:
+      if (is_staging_name(name)) return thumb_staging_path(parent.set, parent.multiple, name);
       return thumbnail_child(parent, name, schema);
     case NodeKind::kControlDir:
       if (name == kMetricsName) return control_path(NodeKind::kMetrics);
@@ -252,11 +221,16 @@ std::string base_name(const ImagePath& path) {
     case NodeKind::kThumbnail:
       return thumbnail_name(path.thumbnail);
     case NodeKind::kStaging:
+      if (is_thumb_scratch(path)) return path.staging_name.substr(kThumbScratchPrefix.size());
       return path.staging_name;
     case NodeKind::kControlDir:
       return std::string(kControlDirName);
     case NodeKind::kMetrics:
       return std::string(kMetricsName);
+    case NodeKind::kIndexFile:
+      return std::string(kReservedAttachmentFile);
+    case NodeKind::kMetaFile:
+      return std::string(kReservedSetFile);
   }
   return "/";
 }
@@ -276,9 +250,14 @@ ImagePath parent_path(const ImagePath& path) {
     case NodeKind::kImageSet:
       return path.multiple ? make_node(NodeKind::kAttachment, path.set, true)
                            : make_node(NodeKind::kEntity, path.set, false);
+    case NodeKind::kStaging:
+      if (is_thumb_scratch(path)) return make_node(NodeKind::kThumbDir, path.set, path.multiple);
+      return make_node(NodeKind::kImageSet, path.set, path.multiple);
+    case NodeKind::kIndexFile:
+      return make_node(NodeKind::kAttachment, path.set, true);
     case NodeKind::kOriginal:
     case NodeKind::kThumbDir:
-    case NodeKind::kStaging:
+    case NodeKind::kMetaFile:
       return make_node(NodeKind::kImageSet, path.set, path.multiple);
     case NodeKind::kThumbnail:
       return make_node(NodeKind::kThumbDir, path.set, path.multiple);
@@ -312,14 +291,6 @@ Result<uint32_t> parse_index(std::string_view text) {
   std::optional<uint64_t> index = parse_canonical_decimal(text, UINT32_MAX);
   if (!index) return not_found(text, "an index is canonical decimal from 0 to 4294967295");
   return static_cast<uint32_t>(*index);
-}
-
-std::string thumbnail_name(const ThumbnailSpec& spec) {
-  std::string name = spec.by_height ? "x" : "";
-  name += std::to_string(spec.size);
-  name += '.';
-  name += canonical_extension(spec.format);
-  return name;
 }
 
 ImagePath type_path(std::string_view type) {
@@ -373,6 +344,16 @@ ImagePath staging_path(const ImageSetKey& set, bool multiple, std::string_view n
   ImagePath path = make_node(NodeKind::kStaging, set, multiple);
   path.staging_name = std::string(name);
   return path;
+}
+
+ImagePath thumb_staging_path(const ImageSetKey& set, bool multiple, std::string_view name) {
+  ImagePath path = make_node(NodeKind::kStaging, set, multiple);
+  path.staging_name = std::string(kThumbScratchPrefix) + std::string(name);
+  return path;
+}
+
+bool is_thumb_scratch(const ImagePath& path) {
+  return path.kind == NodeKind::kStaging && path.staging_name.starts_with(kThumbScratchPrefix);
 }
 
 bool is_in_set(const ImagePath& path, const ImageSetKey& set) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "imageattachfs/image_path.h"
+#include "imageattachfs/recipe.h"
 #include "imageattachfs/result.h"
 #include "imageattachfs/schema.h"
 
@@ -13,10 +14,11 @@ namespace iafs {
 
 // The path named `name` inside the directory `parent`.
 // The root also holds `.imageattachfs` (kControlDir), which holds `metrics`
-// (kMetrics); no other dot name is in the grammar.
+// (kMetrics); no other dot name is in the grammar. A multiple attachment
+// holds `index.json` (kIndexFile), a set directory `meta.json` (kMetaFile).
 // Returns kNotFound for a name outside the grammar (unknown type or
 // attachment, bad id, `007` index, width `0`, `300.bmp`, a thumbnail size the
-// schema's policy refuses, the reserved `index.json`/`meta.json`), and
+// schema's policy refuses), and
 // kNotDirectory when `parent` is not a directory.
 // Does not look at the store: what it returns may hold nothing.
 Result<ImagePath> child_path(const ImagePath& parent, std::string_view name, const Schema& schema);
@@ -34,6 +36,11 @@ std::string base_name(const ImagePath& path);
 // The directory holding `path`. REQUIRES: path is not the root.
 ImagePath parent_path(const ImagePath& path);
 
+// Whether `path` is a metadata file (index.json, meta.json): read-only.
+inline bool is_metadata_file(const ImagePath& path) {
+  return path.kind == NodeKind::kIndexFile || path.kind == NodeKind::kMetaFile;
+}
+
 // Whether `name` is a staging name: starts with '.' or ends with '~' (and is
 // not "." or ".."). Such names are scratch files in a set directory.
 bool is_staging_name(std::string_view name);
@@ -43,9 +50,6 @@ Result<EntityId> parse_entity_id(std::string_view text);
 
 // An order index: canonical decimal 0..4294967295.
 Result<uint32_t> parse_index(std::string_view text);
-
-// The file name of a thumbnail ("300.jpg", "x200.png").
-std::string thumbnail_name(const ThumbnailSpec& spec);
 
 // Paths built from their parts (names are then base_name of these).
 ImagePath type_path(std::string_view type);
@@ -58,6 +62,13 @@ ImagePath original_path(const ImageSetKey& set, bool multiple, std::string_view 
 ImagePath thumb_dir_path(const ImageSetKey& set, bool multiple);
 ImagePath thumbnail_path(const ImageSetKey& set, bool multiple, const ThumbnailSpec& spec);
 ImagePath staging_path(const ImageSetKey& set, bool multiple, std::string_view name);
+// A scratch file in a set's thumb/ (rsync's temporary `.300.jpg.Xy12ab` of a
+// restored thumbnail): a kStaging path whose staging_name is
+// kThumbScratchPrefix + `name` (a name holds no '/', so the set directory's
+// scratch names never collide with these); its base_name is `name`.
+inline constexpr std::string_view kThumbScratchPrefix = "thumb/";
+ImagePath thumb_staging_path(const ImageSetKey& set, bool multiple, std::string_view name);
+bool is_thumb_scratch(const ImagePath& path);
 // The daemon's own names: kControlDir (/.imageattachfs) or kMetrics
 // (/.imageattachfs/metrics). REQUIRES: one of those kinds.
 ImagePath control_path(NodeKind kind);

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/numbers.h"
 #include "imageattachfs/format.h"
+#include "imageattachfs/recipe.h"
 #include "store/hashing.h"
 #include "store/lmdb_blob_store.h"
 
@@ -12,13 +14,7 @@ namespace iafs::fsck {
 namespace {
 
 constexpr size_t kChunkKeySize = BlobId().size() + 4;
-constexpr size_t kThumbSpecSize = 6;  // by_height, size (u32 BE), format
-
-std::string hex_of_u64(uint64_t v) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
-  return text;
-}
+constexpr size_t kThumbSpecSize = 6;  // fit, size (u32 BE), format
 
 BlobId blob_id_at(std::span<const uint8_t> key) {
   BlobId id;
@@ -42,10 +38,8 @@ std::string set_name(std::span<const uint8_t> key) {
   return type + "/" + id->text + "/" + attachment + "/" + std::to_string(decode_index(key));
 }
 
-std::string thumbnail_name(std::span<const uint8_t> key, const ThumbnailSpec& spec) {
-  return set_name(key.first(key.size() - kThumbSpecSize)) + "/thumb/" +
-         (spec.by_height ? "x" : "") + std::to_string(spec.size) + "." +
-         std::string(canonical_extension(spec.format));
+std::string thumbnail_key_name(std::span<const uint8_t> key, const ThumbnailSpec& spec) {
+  return set_name(key.first(key.size() - kThumbSpecSize)) + "/thumb/" + thumbnail_name(spec);
 }
 
 }  // namespace
@@ -120,8 +114,8 @@ Status scan_blobs(StoreTxn& txn, Scan& scan) {
     uint64_t xxh3 = xxh3_of(bytes);
     BlobId sha = sha256_of(bytes);
     if (xxh3 != blob.record->xxh3) {
-      blob.damage = "bad XXH3 checksum: its bytes give " + hex_of_u64(xxh3) + ", its record " +
-                    hex_of_u64(blob.record->xxh3);
+      blob.damage = "bad XXH3 checksum: its bytes give " + hex_u64(xxh3) + ", its record " +
+                    hex_u64(blob.record->xxh3);
     }
     if (sha != id) {
       if (!blob.damage.empty()) blob.damage += ", ";
@@ -175,7 +169,7 @@ Status scan_thumbnails(StoreTxn& txn, Scan& scan) {
       scan.thumbs_to_drop.emplace_back(key.begin(), key.end());
       continue;
     }
-    std::string name = "thumbnail " + thumbnail_name(key, *spec);
+    std::string name = "thumbnail " + thumbnail_key_name(key, *spec);
     auto original =
         get_record<SetRecord>(txn, txn.dbs().sets, key.first(key.size() - kThumbSpecSize));
     std::string problem;

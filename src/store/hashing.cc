@@ -3,7 +3,9 @@
 #include <openssl/evp.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <new>
 
 namespace iafs {
 
@@ -16,15 +18,23 @@ BlobId sha256_of(std::span<const uint8_t> bytes) {
 
 uint64_t xxh3_of(std::span<const uint8_t> bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
 
-std::string blob_id_hex(const BlobId& id) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(id.size() * 2);
-  for (uint8_t b : id) {
-    hex.push_back(kDigits[b >> 4]);
-    hex.push_back(kDigits[b & 15]);
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+    throw std::bad_alloc();
   }
-  return hex;
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256::update(std::span<const uint8_t> bytes) {
+  EVP_DigestUpdate(ctx_, bytes.data(), bytes.size());
+}
+
+BlobId Sha256::finish() {
+  BlobId id{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_, id.data(), &len);
+  return id;
 }
 
 }  // namespace iafs

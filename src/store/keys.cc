@@ -1,5 +1,8 @@
 #include "store/keys.h"
 
+#include <algorithm>
+#include <string>
+
 namespace iafs {
 namespace {
 
@@ -65,8 +68,22 @@ Key set_key(const ImageSetKey& set) {
 
 Key thumbnail_key(const ImageSetKey& set, const ThumbnailSpec& spec) {
   Key key = set_key(set);
-  key.push_back(spec.by_height ? 1 : 0);
-  put_u32_be(key, spec.size);
+  key.push_back(static_cast<uint8_t>(spec.fit));
+  uint32_t size = 0;
+  switch (spec.fit) {
+    case ThumbFit::kWidth:
+      size = spec.width;
+      break;
+    case ThumbFit::kHeight:
+      size = spec.height;
+      break;
+    case ThumbFit::kLqip:
+      break;
+    default:  // a box: its sides are at most kMaxBoxSide
+      size = spec.width << 16 | (spec.height & 0xFFFF);
+      break;
+  }
+  put_u32_be(key, size);
   key.push_back(static_cast<uint8_t>(spec.format));
   return key;
 }
@@ -108,14 +125,60 @@ uint32_t decode_index(std::span<const uint8_t> set_key) {
   return get_u32_be(set_key.data() + set_key.size() - 4);
 }
 
+std::optional<ImageSetKey> decode_set_key(std::span<const uint8_t> key, bool thumbnail) {
+  constexpr size_t kSpecSize = 6;
+  if (thumbnail) {
+    if (key.size() < kSpecSize) return std::nullopt;
+    key = key.first(key.size() - kSpecSize);
+  }
+  auto type_end = std::find(key.begin(), key.end(), uint8_t{0});
+  if (type_end == key.end() || type_end == key.begin()) return std::nullopt;
+  size_t type_size = static_cast<size_t>(type_end - key.begin());
+  auto id = decode_entity_id(key, type_size + 1);
+  if (!id) return std::nullopt;
+  size_t at = type_size + 1 + (id->is_integer ? 9 : id->text.size() + 2);
+  if (at > key.size()) return std::nullopt;
+  auto attachment_end = std::find(key.begin() + static_cast<long>(at), key.end(), uint8_t{0});
+  if (key.end() - attachment_end != 5) return std::nullopt;
+  ImageSetKey set;
+  set.type.assign(key.begin(), type_end);
+  set.id = std::move(*id);
+  set.attachment.assign(key.begin() + static_cast<long>(at), attachment_end);
+  set.index = decode_index(key);
+  return set;
+}
+
 std::optional<ThumbnailSpec> decode_thumbnail_spec(std::span<const uint8_t> thumb_key) {
   if (thumb_key.size() < 6) return std::nullopt;
   const uint8_t* p = thumb_key.data() + thumb_key.size() - 6;
+  if (p[0] > static_cast<uint8_t>(ThumbFit::kLqip)) return std::nullopt;
   ThumbnailSpec spec;
-  spec.by_height = p[0] != 0;
-  spec.size = get_u32_be(p + 1);
+  spec.fit = static_cast<ThumbFit>(p[0]);
+  uint32_t size = get_u32_be(p + 1);
+  switch (spec.fit) {
+    case ThumbFit::kWidth:
+      spec.width = size;
+      break;
+    case ThumbFit::kHeight:
+      spec.height = size;
+      break;
+    case ThumbFit::kLqip:
+      break;
+    default:
+      spec.width = size >> 16;
+      spec.height = size & 0xFFFF;
+      break;
+  }
   spec.format = static_cast<ImageFormat>(p[5]);
   return spec;
+}
+
+Key dir_mtime_key(std::string_view dir) {
+  Key key;
+  key.reserve(sizeof(kDirMtimePrefix) + dir.size());
+  for (uint8_t byte : kDirMtimePrefix) key.push_back(byte);
+  for (char c : dir) key.push_back(static_cast<uint8_t>(c));
+  return key;
 }
 
 }  // namespace iafs

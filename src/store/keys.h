@@ -1,7 +1,9 @@
 // The key layout: keys sort in LMDB's byte order as users list (DESIGN §5a).
 //
 //   sets:   type 0x00 | id | attachment 0x00 | index (u32 BE)
-//   thumbs: set key | by_height (u8) | size (u32 BE) | format (u8)
+//   thumbs: set key | fit (u8, ThumbFit) | size (u32 BE) | format (u8), where
+//           size is the width, the height, width << 16 | height for a box,
+//           0 for lqip (a store written before boxes reads the same)
 //   chunks: BlobId (32) | chunk number (u32 BE)
 //
 // An id is 0x01 + u64 BE for an integer id, or 0x02 + bytes + 0x00 for a string
@@ -23,6 +25,11 @@ using Key = std::vector<uint8_t>;
 
 // The meta key of the store's totals (store_totals.cc): four u64 BE.
 inline constexpr uint8_t kTotalsKey[] = {'t', 'o', 't', 'a', 'l', 's'};
+
+// The meta key of a directory's mtime (SetDirMtime): this prefix, then the
+// directory's path. Its value is an i64 BE (ns since the epoch).
+inline constexpr uint8_t kDirMtimePrefix[] = {'d', 'i', 'r', '-', 'm', 't', 'i', 'm', 'e', 0};
+Key dir_mtime_key(std::string_view dir);
 
 // The prefix of every set key of a type.
 Key type_prefix(std::string_view type);
@@ -46,6 +53,9 @@ Key after_prefix(const Key& prefix);
 std::optional<EntityId> decode_entity_id(std::span<const uint8_t> key, size_t type_prefix_size);
 // The index at the end of a set key.
 uint32_t decode_index(std::span<const uint8_t> set_key);
+// The image set a set key names, or (`thumbnail`) the set of a thumbnail
+// key; nullopt if malformed.
+std::optional<ImageSetKey> decode_set_key(std::span<const uint8_t> key, bool thumbnail = false);
 // The thumbnail spec at the end of a thumbnail key; nullopt if malformed.
 std::optional<ThumbnailSpec> decode_thumbnail_spec(std::span<const uint8_t> thumb_key);
 

@@ -153,6 +153,15 @@ Status StoreTxn::put(MDB_dbi dbi, std::span<const uint8_t> key, std::span<const 
   return Status::Ok();
 }
 
+Result<std::span<uint8_t>> StoreTxn::reserve(MDB_dbi dbi, std::span<const uint8_t> key,
+                                             size_t size) {
+  MDB_val k = to_val(key);
+  MDB_val v{size, nullptr};
+  int rc = mdb_put(txn_, dbi, &k, &v, MDB_RESERVE);
+  if (rc != 0) return lmdb_error(rc, "mdb_put (reserve)");
+  return std::span<uint8_t>(static_cast<uint8_t*>(v.mv_data), size);
+}
+
 Status StoreTxn::del(MDB_dbi dbi, std::span<const uint8_t> key) {
   MDB_val k = to_val(key);
   int rc = mdb_del(txn_, dbi, &k, nullptr);

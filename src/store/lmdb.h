@@ -101,6 +101,9 @@ class StoreTxn final : public BlobBatch {
   // valid until the transaction ends (or, in a write txn, the next write).
   Result<std::optional<std::span<const uint8_t>>> get(MDB_dbi dbi, std::span<const uint8_t> key);
   Status put(MDB_dbi dbi, std::span<const uint8_t> key, std::span<const uint8_t> value);
+  // Makes room for a value of `size` bytes under `key` (MDB_RESERVE): the
+  // caller writes it before the next write of this transaction.
+  Result<std::span<uint8_t>> reserve(MDB_dbi dbi, std::span<const uint8_t> key, size_t size);
   // Deletes `key`; absent is not an error.
   Status del(MDB_dbi dbi, std::span<const uint8_t> key);
 

@@ -25,6 +25,15 @@ struct AttachOriginal {
   uint32_t width = 0;
   uint32_t height = 0;
   int64_t mtime_ns = 0;  // the original's mtime; 0: the op's time
+  // Its user.image.created_at (a restore sets it); 0: the op's time for new
+  // bytes, kept for the same bytes.
+  int64_t created_ns = 0;
+  // Its user.image.focus (a restore sets it before the commit); nullopt:
+  // none for new bytes, kept for the same bytes.
+  std::optional<FocalPoint> focus;
+  // Computed from the bytes at commit: the average colour and a BlurHash.
+  std::optional<uint32_t> color;
+  std::string blurhash;
 };
 
 // Remove a set: its original and thumbnails. Absent, or (with `ext`) an
@@ -47,8 +56,30 @@ struct SetMtime {
   int64_t mtime_ns = 0;
 };
 
+// Set the created_at of a set's original (a restored user.image.created_at).
+// Absent: kNotFound.
+struct SetCreated {
+  ImageSetKey set;
+  int64_t created_ns = 0;
+};
+
+// Set (or, with nullopt, remove) a set's focal point: its -cover thumbnails
+// cropped around the old one are dropped. Absent: kNotFound.
+struct SetFocus {
+  ImageSetKey set;
+  std::optional<FocalPoint> focus;
+};
+
+// Set the mtime of a directory of the namespace, named by its path
+// ("/posts/42/photos/0/thumb"): rsync -a and tar restore them.
+struct SetDirMtime {
+  std::string dir;
+  int64_t mtime_ns = 0;
+};
+
 struct Op {
-  std::variant<AttachOriginal, RemoveSet, MoveSet, SetMtime> change;
+  std::variant<AttachOriginal, RemoveSet, MoveSet, SetMtime, SetCreated, SetFocus, SetDirMtime>
+      change;
   int64_t time_ns = 0;  // when the op was made (ns since the epoch, UTC)
 };
 

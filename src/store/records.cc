@@ -6,10 +6,13 @@ namespace iafs {
 namespace {
 
 constexpr uint8_t kVersion = 1;
+// Set records since focal points and placeholders: the extension's length
+// first, then the optional fields.
+constexpr uint8_t kSetVersion2 = 2;
 
 class Writer {
  public:
-  Writer() { out_.push_back(kVersion); }
+  explicit Writer(uint8_t version = kVersion) { out_.push_back(version); }
   template <typename T>
   Writer& add(const T& v) {
     const auto* p = reinterpret_cast<const uint8_t*>(&v);
@@ -28,8 +31,8 @@ class Writer {
 
 class Reader {
  public:
-  explicit Reader(std::span<const uint8_t> in) : in_(in) {
-    ok_ = !in.empty() && in[0] == kVersion;
+  explicit Reader(std::span<const uint8_t> in, uint8_t version = kVersion) : in_(in) {
+    ok_ = !in.empty() && in[0] == version;
     pos_ = 1;
   }
   template <typename T>
@@ -40,6 +43,15 @@ class Reader {
     }
     std::memcpy(&v, in_.data() + pos_, sizeof(T));
     pos_ += sizeof(T);
+    return *this;
+  }
+  Reader& get_bytes(std::string& out, size_t n) {
+    if (!ok_ || pos_ + n > in_.size()) {
+      ok_ = false;
+      return *this;
+    }
+    out.assign(in_.begin() + static_cast<long>(pos_), in_.begin() + static_cast<long>(pos_ + n));
+    pos_ += n;
     return *this;
   }
   std::span<const uint8_t> rest() const { return in_.subspan(std::min(pos_, in_.size())); }
@@ -54,28 +66,53 @@ class Reader {
 }  // namespace
 
 std::vector<uint8_t> encode_record(const SetRecord& r) {
-  Writer w;
+  Writer w(kSetVersion2);
   w.add(r.blob).add(r.size).add(r.format).add(r.width).add(r.height);
   w.add(r.created_ns).add(r.mtime_ns).add(r.revision);
+  w.add(static_cast<uint8_t>(r.ext.size()));
   w.add_bytes({reinterpret_cast<const uint8_t*>(r.ext.data()), r.ext.size()});
+  w.add(static_cast<uint8_t>(r.focus ? 1 : 0));
+  if (r.focus) w.add(r.focus->x).add(r.focus->y);
+  w.add(static_cast<uint8_t>(r.color ? 1 : 0));
+  if (r.color) w.add(*r.color);
+  w.add_bytes({reinterpret_cast<const uint8_t*>(r.blurhash.data()), r.blurhash.size()});
   return w.take();
 }
 
 template <>
 std::optional<SetRecord> decode_record<SetRecord>(std::span<const uint8_t> bytes) {
   SetRecord r;
-  Reader in(bytes);
+  bool v2 = !bytes.empty() && bytes[0] == kSetVersion2;
+  Reader in(bytes, v2 ? kSetVersion2 : kVersion);
   in.get(r.blob).get(r.size).get(r.format).get(r.width).get(r.height);
   in.get(r.created_ns).get(r.mtime_ns).get(r.revision);
-  if (!in.ok()) return std::nullopt;
-  r.ext.assign(in.rest().begin(), in.rest().end());
+  if (!v2) {  // the extension was the rest
+    if (!in.ok()) return std::nullopt;
+    r.ext.assign(in.rest().begin(), in.rest().end());
+    return r;
+  }
+  uint8_t ext_size = 0, has_focus = 0, has_color = 0;
+  in.get(ext_size).get_bytes(r.ext, ext_size).get(has_focus);
+  if (has_focus != 0) {
+    FocalPoint focus;
+    in.get(focus.x).get(focus.y);
+    r.focus = focus;
+  }
+  in.get(has_color);
+  if (has_color != 0) {
+    uint32_t color = 0;
+    in.get(color);
+    r.color = color;
+  }
+  if (!in.ok() || has_focus > 1 || has_color > 1) return std::nullopt;
+  r.blurhash.assign(in.rest().begin(), in.rest().end());
   return r;
 }
 
 std::vector<uint8_t> encode_record(const ThumbRecord& r) {
   Writer w;
   w.add(r.blob).add(r.size).add(r.width).add(r.height).add(r.created_ns).add(r.revision);
-  w.add(r.source);
+  w.add(r.source).add(r.used_ns);
   return w.take();
 }
 
@@ -85,6 +122,12 @@ std::optional<ThumbRecord> decode_record<ThumbRecord>(std::span<const uint8_t> b
   Reader in(bytes);
   in.get(r.blob).get(r.size).get(r.width).get(r.height).get(r.created_ns).get(r.revision);
   in.get(r.source);
+  if (!in.ok()) return std::nullopt;
+  // used_ns came later, at the end: a record without it (written before)
+  // was last used, as far as anyone knows, when it was made. Readers that
+  // predate it ignore the trailing bytes.
+  r.used_ns = r.created_ns;
+  if (in.rest().size() >= sizeof(r.used_ns)) in.get(r.used_ns);
   if (!in.ok()) return std::nullopt;
   return r;
 }

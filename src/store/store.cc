@@ -2,6 +2,8 @@
 // store_read.cc.
 #include "store/store.h"
 
+#include <set>
+
 #include "log/log.h"
 #include "store/hashing.h"
 #include "store/keys.h"
@@ -45,7 +47,7 @@ Result<uint64_t> Store::next_revision(StoreTxn& txn) {
 }
 
 Status Store::add_ref(StoreTxn& txn, const BlobId& id, uint64_t size, uint64_t xxh3,
-                      std::span<const uint8_t> bytes) {
+                      const BlobSource& bytes) {
   auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
   if (!found) return found.error();
   BlobRecord record;
@@ -66,17 +68,24 @@ Status Store::add_ref(StoreTxn& txn, const BlobId& id, uint64_t size, uint64_t x
 // A deduplicated commit trusts no stored bytes it has not compared with bytes
 // known to hash to `id`: stored bytes that differ are replaced.
 Status Store::verify_stored(StoreTxn& txn, const BlobId& id, uint64_t stored_size,
-                            std::span<const uint8_t> bytes) {
+                            const BlobSource& bytes) {
   bool same = stored_size == bytes.size();
-  if (same) {
-    uint64_t at = 0;
-    Status read = blobs_->read(id, stored_size, 0, stored_size, [&](auto pieces) {
+  // A window at a time: a large original is not held twice for this.
+  constexpr uint64_t kWindow = uint64_t{1} << 20;
+  std::vector<uint8_t> mine;
+  for (uint64_t at = 0; same && at < stored_size; at += kWindow) {
+    mine.resize(std::min(kWindow, stored_size - at));
+    if (Status s = bytes.read(at, mine); !s) return s;
+    uint64_t got = 0;
+    Status read = blobs_->read(id, stored_size, at, mine.size(), [&](auto pieces) {
       for (auto piece : pieces) {
-        if (!std::equal(piece.begin(), piece.end(), bytes.begin() + at)) same = false;
-        at += piece.size();
+        if (!std::equal(piece.begin(), piece.end(), mine.begin() + static_cast<ptrdiff_t>(got))) {
+          same = false;
+        }
+        got += piece.size();
       }
     });
-    same = same && read && at == bytes.size();
+    same = same && read && got == mine.size();
   }
   if (same) return Status::Ok();
   log_error("blob " + blob_id_hex(id) + ": stored bytes differ from their id; replaced");
@@ -119,7 +128,8 @@ Status Store::commit(StoreTxn& txn) {
 }
 
 Status Store::drop_thumbnails(StoreTxn& txn, const ImageSetKey& set,
-                              std::vector<ThumbnailSpec>* dropped) {
+                              std::vector<ThumbnailSpec>* dropped,
+                              const std::function<bool(const ThumbnailSpec&)>& which) {
   Key prefix = set_key(set);
   Cursor cursor(txn, txn.dbs().thumbs);
   if (!cursor.ok()) return cursor.error();
@@ -128,45 +138,86 @@ Status Store::drop_thumbnails(StoreTxn& txn, const ImageSetKey& set,
     auto spec = decode_thumbnail_spec(cursor.key());
     auto record = decode_record<ThumbRecord>(cursor.value());
     if (!spec || !record) return corrupt_record("thumbnail");
+    if (which && !which(*spec)) {
+      at = cursor.next();
+      continue;
+    }
     if (dropped != nullptr) dropped->push_back(*spec);
     count_thumbnail(-1, record->size);
     if (Status s = drop_ref(txn, record->blob); !s) return s;
+    Key here(cursor.key().begin(), cursor.key().end());
     if (Status s = cursor.del(); !s) return s;
-    at = cursor.seek(prefix);
+    at = cursor.seek(here);  // the next key, if any
   }
   if (!at) return at.error();
   return Status::Ok();
 }
 
-Result<ApplyOutcome> Store::apply(const Op& op, std::span<const uint8_t> blob_bytes) {
-  return write([&](StoreTxn& txn) -> Result<ApplyOutcome> {
-    return std::visit(
-        [&](const auto& change) -> Result<ApplyOutcome> {
-          using T = std::decay_t<decltype(change)>;
-          if constexpr (std::is_same_v<T, AttachOriginal>) {
-            return apply_attach(txn, change, op.time_ns, blob_bytes);
-          } else if constexpr (std::is_same_v<T, RemoveSet>) {
-            return apply_remove(txn, change);
-          } else if constexpr (std::is_same_v<T, MoveSet>) {
-            return apply_move(txn, change);
-          } else {
-            return apply_mtime(txn, change);
-          }
-        },
-        op.change);
+Result<ApplyOutcome> Store::apply_in(StoreTxn& txn, const Op& op, const BlobSource& blob_bytes) {
+  return std::visit(
+      [&](const auto& change) -> Result<ApplyOutcome> {
+        using T = std::decay_t<decltype(change)>;
+        if constexpr (std::is_same_v<T, AttachOriginal>) {
+          return apply_attach(txn, change, op.time_ns, blob_bytes);
+        } else if constexpr (std::is_same_v<T, RemoveSet>) {
+          return apply_remove(txn, change);
+        } else if constexpr (std::is_same_v<T, MoveSet>) {
+          return apply_move(txn, change);
+        } else if constexpr (std::is_same_v<T, SetMtime>) {
+          return apply_mtime(txn, change);
+        } else if constexpr (std::is_same_v<T, SetCreated>) {
+          return apply_created(txn, change);
+        } else if constexpr (std::is_same_v<T, SetFocus>) {
+          return apply_focus(txn, change);
+        } else {
+          return apply_dir_mtime(txn, change);
+        }
+      },
+      op.change);
+}
+
+Result<ApplyOutcome> Store::apply(const Op& op, const BlobSource& blob_bytes) {
+  return write([&](StoreTxn& txn) { return apply_in(txn, op, blob_bytes); });
+}
+
+Result<std::vector<ApplyOutcome>> Store::apply_all(
+    std::span<const Op> ops, std::span<const std::span<const uint8_t>> blob_bytes) {
+  if (blob_bytes.size() != ops.size()) {
+    return make_error(ErrorCode::kInvalid, "apply_all: one blob span per op");
+  }
+  std::set<BlobId> blobs;
+  for (const Op& op : ops) {
+    const auto* attach = std::get_if<AttachOriginal>(&op.change);
+    if (attach != nullptr && !blobs.insert(attach->blob).second) {
+      return make_error(ErrorCode::kInvalid, "apply_all: blob " + blob_id_hex(attach->blob) +
+                                                 " carried twice in one transaction");
+    }
+  }
+  return write([&](StoreTxn& txn) -> Result<std::vector<ApplyOutcome>> {
+    std::vector<ApplyOutcome> outcomes;
+    outcomes.reserve(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      auto outcome = apply_in(txn, ops[i], SpanSource(blob_bytes[i]));
+      if (!outcome) return outcome.error();
+      outcomes.push_back(std::move(outcome).value());
+    }
+    return outcomes;
   });
 }
 
 Result<ThumbRecord> Store::put_thumbnail(const ImageSetKey& set, const ThumbnailSpec& spec,
                                          const BlobId& source, std::span<const uint8_t> bytes,
                                          uint32_t width, uint32_t height, int64_t now_ns,
-                                         bool* stored) {
+                                         bool* stored, const std::optional<FocalPoint>& focus) {
   if (stored != nullptr) *stored = false;
   return write([&](StoreTxn& txn) -> Result<ThumbRecord> {
     auto original = get_record<SetRecord>(txn, txn.dbs().sets, set_key(set));
     if (!original) return original.error();
     if (!original->has_value() || (*original)->blob != source) {
       return make_error(ErrorCode::kNotFound, "the original changed while its thumbnail was made");
+    }
+    if (spec.fit == ThumbFit::kCover && (*original)->focus != focus) {
+      return make_error(ErrorCode::kNotFound, "the focal point moved while its thumbnail was made");
     }
     Key key = thumbnail_key(set, spec);
     auto existing = get_record<ThumbRecord>(txn, txn.dbs().thumbs, key);
@@ -178,11 +229,12 @@ Result<ThumbRecord> Store::put_thumbnail(const ImageSetKey& set, const Thumbnail
     thumb.width = width;
     thumb.height = height;
     thumb.created_ns = now_ns;
+    thumb.used_ns = now_ns;
     thumb.source = source;
     auto revision = next_revision(txn);
     if (!revision) return revision.error();
     thumb.revision = *revision;
-    if (Status s = add_ref(txn, thumb.blob, thumb.size, xxh3_of(bytes), bytes); !s) {
+    if (Status s = add_ref(txn, thumb.blob, thumb.size, xxh3_of(bytes), SpanSource(bytes)); !s) {
       return s.error();
     }
     if (Status s = txn.put(txn.dbs().thumbs, key, encode_record(thumb)); !s) return s.error();

@@ -49,6 +49,24 @@ struct StoreMapUsage {
   uint64_t used_bytes = 0;
 };
 
+// One stored thumbnail, as -o thumb_budget and gc name it
+// (store_thumbnail_use.cc): the revision tells a remade one apart.
+struct ThumbnailRef {
+  ImageSetKey set;
+  ThumbnailSpec spec;
+  uint64_t revision = 0;
+  uint64_t size = 0;
+};
+
+// One image set as stored: its key, its original, and its thumbnail records
+// in key order (widths, then heights; made from any original: compare their
+// source with record.blob).
+struct StoredSet {
+  ImageSetKey key;
+  SetRecord record;
+  std::vector<std::pair<ThumbnailSpec, ThumbRecord>> thumbnails;
+};
+
 // What applying an op changed.
 struct ApplyOutcome {
   bool changed = false;
@@ -69,11 +87,21 @@ class Store {
   bool read_only() const { return read_only_; }
 
   // Applies `op` in one write transaction. An AttachOriginal carries its
-  // blob's bytes in `blob_bytes` (REQUIRES: op.blob is their SHA-256); when a
-  // blob of that id is stored already, its bytes are compared with these, and
-  // stored bytes that differ (written by a faulty earlier version, or
-  // damaged) are replaced by these, which are known to match the id.
-  Result<ApplyOutcome> apply(const Op& op, std::span<const uint8_t> blob_bytes = {});
+  // blob's bytes in `blob` (REQUIRES: op.blob is their SHA-256, checked again
+  // as they are stored); when a blob of that id is stored already, its bytes
+  // are compared with these, and stored bytes that differ (written by a
+  // faulty earlier version, or damaged) are replaced by these.
+  Result<ApplyOutcome> apply(const Op& op, const BlobSource& blob);
+  Result<ApplyOutcome> apply(const Op& op, std::span<const uint8_t> blob_bytes = {}) {
+    return apply(op, SpanSource(blob_bytes));
+  }
+
+  // Applies `ops` in order in one write transaction (a bulk import): all are
+  // stored, or none. blob_bytes[i] is what apply() takes for ops[i]. No two
+  // AttachOriginal ops may carry the same blob (kInvalid): a blob put by the
+  // open transaction cannot be compared yet (see apply()).
+  Result<std::vector<ApplyOutcome>> apply_all(std::span<const Op> ops,
+                                              std::span<const std::span<const uint8_t>> blob_bytes);
 
   Result<std::optional<SetRecord>> get_set(const ImageSetKey& set);
   Result<std::optional<ThumbRecord>> get_thumbnail(const ImageSetKey& set,
@@ -82,10 +110,13 @@ class Store {
   // Stores a thumbnail made from the set's original `source`. If the set's
   // original is no longer `source`: kNotFound. If one is stored already, returns it.
   // `stored` (if given) says whether these bytes were stored (not one found).
+  // A -cover recipe (ThumbFit::kCover) was cropped around `focus`: if the
+  // set's focal point is no longer that, kNotFound too.
   Result<ThumbRecord> put_thumbnail(const ImageSetKey& set, const ThumbnailSpec& spec,
                                     const BlobId& source, std::span<const uint8_t> bytes,
                                     uint32_t width, uint32_t height, int64_t now_ns,
-                                    bool* stored = nullptr);
+                                    bool* stored = nullptr,
+                                    const std::optional<FocalPoint>& focus = std::nullopt);
   // Drops one thumbnail. Absent: kNotFound.
   Status remove_thumbnail(const ImageSetKey& set, const ThumbnailSpec& spec);
 
@@ -97,12 +128,23 @@ class Store {
                    const std::optional<uint32_t>& after,
                    const std::function<bool(uint32_t index)>& fn);
   Result<bool> has_sets(const std::string& type, const EntityId& id, const std::string& attachment);
+  // The sets of the attachment of `set` (with `whole_attachment`), or the one
+  // set `set`, with their thumbnails, in key order: one read transaction, so
+  // that what they hold is consistent (store_snapshot.cc).
+  Result<std::vector<StoredSet>> read_sets(const ImageSetKey& set, bool whole_attachment);
   Status list_thumbnails(const ImageSetKey& set,
                          const std::function<bool(const ThumbnailSpec&, const ThumbRecord&)>& fn);
+
+  // The mtime a SetDirMtime gave directory `dir`; nullopt when none did.
+  Result<std::optional<int64_t>> get_dir_mtime(const std::string& dir);
 
   // Reads a blob's bytes; pieces are valid during `sink` only.
   Status read_blob(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
                    const BlobReadSink& sink);
+  // Copies a whole blob of `size` bytes into `out` (BlobStore::read_into).
+  Status read_blob_into(const BlobId& id, std::span<uint8_t> out) {
+    return blobs_->read_into(id, out.size(), 0, out);
+  }
   // Whether blob `id` is stored (it may be unreferenced but pinned).
   Result<bool> has_blob(const BlobId& id);
 
@@ -110,6 +152,20 @@ class Store {
   // until unpinned. pin() fails with kNotFound if the blob is gone already.
   Status pin(const BlobId& id);
   void unpin(const BlobId& id);
+
+  // Thumbnails' use and eviction (store_thumbnail_use.cc). scan_thumbnails
+  // walks every thumbnail record in one read transaction, reading no blob;
+  // `fn` returns false to stop.
+  Status scan_thumbnails(const std::function<bool(const ThumbnailRef&, const ThumbRecord&)>& fn);
+  // Drops each thumbnail still at its revision as remove_thumbnail does (its
+  // blob freed when unreferenced and unpinned), in one write transaction.
+  // Returns those dropped; one remade or gone meanwhile is skipped.
+  Result<std::vector<ThumbnailRef>> evict_thumbnails(std::span<const ThumbnailRef> refs);
+  // Sets used_ns of each thumbnail still at its revision to the given time
+  // when that is at least `min_step_ns` after the stored one, in one write
+  // transaction (that writes nothing when no time is due).
+  Status record_thumbnail_use(std::span<const std::pair<ThumbnailRef, int64_t>> uses,
+                              int64_t min_step_ns);
 
   // What the store holds now (one read of its metadata, no walk).
   Result<StoreTotals> totals();
@@ -135,12 +191,16 @@ class Store {
 
   Result<uint64_t> next_revision(StoreTxn& txn);
   Status add_ref(StoreTxn& txn, const BlobId& id, uint64_t size, uint64_t xxh3,
-                 std::span<const uint8_t> bytes);
+                 const BlobSource& bytes);
   Status verify_stored(StoreTxn& txn, const BlobId& id, uint64_t stored_size,
-                       std::span<const uint8_t> bytes);
+                       const BlobSource& bytes);
   Status drop_ref(StoreTxn& txn, const BlobId& id);
+  // Drops the set's thumbnails (those `which` picks, if given).
   Status drop_thumbnails(StoreTxn& txn, const ImageSetKey& set,
-                         std::vector<ThumbnailSpec>* dropped);
+                         std::vector<ThumbnailSpec>* dropped,
+                         const std::function<bool(const ThumbnailSpec&)>& which = {});
+  // Drops the set's -cover thumbnails (cropped around its focus) into `outcome`.
+  Status drop_cover_thumbnails(StoreTxn& txn, const ImageSetKey& set, ApplyOutcome& outcome);
   Status free_unreferenced(StoreTxn& txn, const BlobId& id);
   Status collect_garbage();
   Status commit(StoreTxn& txn);
@@ -153,10 +213,14 @@ class Store {
   Status ensure_totals();
 
   Result<ApplyOutcome> apply_attach(StoreTxn& txn, const AttachOriginal& op, int64_t time_ns,
-                                    std::span<const uint8_t> bytes);
+                                    const BlobSource& bytes);
   Result<ApplyOutcome> apply_remove(StoreTxn& txn, const RemoveSet& op);
   Result<ApplyOutcome> apply_move(StoreTxn& txn, const MoveSet& op);
   Result<ApplyOutcome> apply_mtime(StoreTxn& txn, const SetMtime& op);
+  Result<ApplyOutcome> apply_created(StoreTxn& txn, const SetCreated& op);
+  Result<ApplyOutcome> apply_focus(StoreTxn& txn, const SetFocus& op);
+  Result<ApplyOutcome> apply_dir_mtime(StoreTxn& txn, const SetDirMtime& op);
+  Result<ApplyOutcome> apply_in(StoreTxn& txn, const Op& op, const BlobSource& blob_bytes);
 
   std::unique_ptr<LmdbEnv> env_;
   std::unique_ptr<BlobStore> blobs_;

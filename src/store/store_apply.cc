@@ -6,7 +6,7 @@
 namespace iafs {
 
 Result<ApplyOutcome> Store::apply_attach(StoreTxn& txn, const AttachOriginal& op, int64_t time_ns,
-                                         std::span<const uint8_t> bytes) {
+                                         const BlobSource& bytes) {
   Key key = set_key(op.set);
   auto before = get_record<SetRecord>(txn, txn.dbs().sets, key);
   if (!before) return before.error();
@@ -14,11 +14,19 @@ Result<ApplyOutcome> Store::apply_attach(StoreTxn& txn, const AttachOriginal& op
   outcome.before = *before;
   SetRecord record;
   if (outcome.before && outcome.before->blob == op.blob) {
-    // The same bytes: only the extension as written may change.
+    // The same bytes: only the extension as written, a restored created_at
+    // and a restored focus may change.
     record = *outcome.before;
     outcome.after = record;
-    if (record.ext == op.ext) return outcome;
+    bool same_created = op.created_ns == 0 || op.created_ns == record.created_ns;
+    bool same_focus = !op.focus || op.focus == record.focus;
+    if (record.ext == op.ext && same_created && same_focus) return outcome;
     record.ext = op.ext;
+    if (op.created_ns != 0) record.created_ns = op.created_ns;
+    if (!same_focus) {
+      record.focus = op.focus;
+      if (Status s = drop_cover_thumbnails(txn, op.set, outcome); !s) return s.error();
+    }
   } else {
     if (Status s = add_ref(txn, op.blob, op.size, op.xxh3, bytes); !s) return s.error();
     if (outcome.before) {
@@ -37,9 +45,12 @@ Result<ApplyOutcome> Store::apply_attach(StoreTxn& txn, const AttachOriginal& op
     record.ext = op.ext;
     record.width = op.width;
     record.height = op.height;
-    record.created_ns = time_ns;
+    record.created_ns = op.created_ns != 0 ? op.created_ns : time_ns;
     record.mtime_ns = op.mtime_ns != 0 ? op.mtime_ns : time_ns;
     record.revision = *revision;
+    record.focus = op.focus;  // a new image: the old focus is not its own
+    record.color = op.color;
+    record.blurhash = op.blurhash;
   }
   if (Status s = txn.put(txn.dbs().sets, key, encode_record(record)); !s) return s.error();
   outcome.changed = true;
@@ -98,18 +109,66 @@ Result<ApplyOutcome> Store::apply_move(StoreTxn& txn, const MoveSet& op) {
   return outcome;
 }
 
-Result<ApplyOutcome> Store::apply_mtime(StoreTxn& txn, const SetMtime& op) {
-  Key key = set_key(op.set);
+namespace {
+
+// Changes one field of a set's record in place (kNotFound without one):
+// `set_field` sets it and says whether that changed anything.
+template <typename SetField>
+Result<ApplyOutcome> change_set_record(StoreTxn& txn, const ImageSetKey& set, SetField set_field) {
+  Key key = set_key(set);
   auto record = get_record<SetRecord>(txn, txn.dbs().sets, key);
   if (!record) return record.error();
   if (!record->has_value()) return make_error(ErrorCode::kNotFound, "no original in this set");
   ApplyOutcome outcome;
   outcome.before = *record;
-  SetRecord changed = **record;
-  changed.mtime_ns = op.mtime_ns;
-  if (Status s = txn.put(txn.dbs().sets, key, encode_record(changed)); !s) return s.error();
+  outcome.after = **record;
+  if (!set_field(*outcome.after)) return outcome;
+  if (Status s = txn.put(txn.dbs().sets, key, encode_record(*outcome.after)); !s) return s.error();
   outcome.changed = true;
-  outcome.after = changed;
+  return outcome;
+}
+
+}  // namespace
+
+// Always a change (a write), as before: utimens of the same time too.
+Result<ApplyOutcome> Store::apply_mtime(StoreTxn& txn, const SetMtime& op) {
+  return change_set_record(txn, op.set, [&](SetRecord& r) {
+    r.mtime_ns = op.mtime_ns;
+    return true;
+  });
+}
+
+// Attention and entropy crops do not look at the focus.
+Status Store::drop_cover_thumbnails(StoreTxn& txn, const ImageSetKey& set, ApplyOutcome& outcome) {
+  return drop_thumbnails(txn, set, &outcome.dropped_thumbnails,
+                         [](const ThumbnailSpec& spec) { return spec.fit == ThumbFit::kCover; });
+}
+
+Result<ApplyOutcome> Store::apply_focus(StoreTxn& txn, const SetFocus& op) {
+  auto outcome = change_set_record(txn, op.set, [&](SetRecord& r) {
+    if (r.focus == op.focus) return false;
+    r.focus = op.focus;
+    return true;
+  });
+  if (!outcome || !outcome->changed) return outcome;
+  if (Status s = drop_cover_thumbnails(txn, op.set, *outcome); !s) return s.error();
+  return outcome;
+}
+
+Result<ApplyOutcome> Store::apply_created(StoreTxn& txn, const SetCreated& op) {
+  return change_set_record(txn, op.set, [&](SetRecord& r) {
+    if (r.created_ns == op.created_ns) return false;
+    r.created_ns = op.created_ns;
+    return true;
+  });
+}
+
+Result<ApplyOutcome> Store::apply_dir_mtime(StoreTxn& txn, const SetDirMtime& op) {
+  Key value;
+  put_u64_be(value, static_cast<uint64_t>(op.mtime_ns));
+  if (Status s = txn.put(txn.dbs().meta, dir_mtime_key(op.dir), value); !s) return s.error();
+  ApplyOutcome outcome;
+  outcome.changed = true;
   return outcome;
 }
 

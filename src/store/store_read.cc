@@ -12,6 +12,16 @@ Result<std::optional<SetRecord>> Store::get_set(const ImageSetKey& set) {
   return get_record<SetRecord>(txn, txn.dbs().sets, set_key(set));
 }
 
+Result<std::optional<int64_t>> Store::get_dir_mtime(const std::string& dir) {
+  StoreTxn txn(*env_, false);
+  if (!txn.ok()) return txn.error();
+  auto found = txn.get(txn.dbs().meta, dir_mtime_key(dir));
+  if (!found) return found.error();
+  if (!found->has_value()) return std::optional<int64_t>();
+  if ((*found)->size() != 8) return corrupt_record("directory mtime");
+  return std::optional<int64_t>(static_cast<int64_t>(get_u64_be((*found)->data())));
+}
+
 Result<std::optional<ThumbRecord>> Store::get_thumbnail(const ImageSetKey& set,
                                                         const ThumbnailSpec& spec) {
   StoreTxn txn(*env_, false);

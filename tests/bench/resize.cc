@@ -89,8 +89,10 @@ int main(int argc, char** argv) {
       for (int job = next++; job < count && !failed; job = next++) {
         const Original& original = originals[size_t(job) % originals.size()];
         uint32_t width = first_width + uint32_t(size_t(job) / originals.size());
-        auto size = iafs::thumbnail_dimensions(original.width, original.height,
-                                               iafs::ThumbnailSpec{false, width, iafs::ImageFormat::kJpeg});
+        auto size = iafs::plan_thumbnail(
+            original.width, original.height,
+            iafs::ThumbnailSpec{iafs::ThumbFit::kWidth, width, 0, iafs::ImageFormat::kJpeg},
+            iafs::Enlarge::kNo, std::nullopt);
         auto began = Clock::now();
         auto made = size ? iafs::make_thumbnail(original.bytes, *size, iafs::ImageFormat::kJpeg,
                                                 quality)

@@ -11,6 +11,17 @@ import unittest
 BINARY = os.environ.get("IAFS_BINARY", "")
 TESTDATA = os.environ.get("IAFS_TESTDATA_DIR", "")
 MAKE_IMAGE = os.environ.get("IAFS_MAKE_IMAGE", "make_test_image")
+OPEN_SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "open.conf")
+# Whether the daemon under test is built with sanitizers (CMake says so).
+SANITIZED = os.environ.get("IAFS_SANITIZED", "0") not in ("", "0")
+
+
+def sanitized_or(plain, sanitized):
+    """`plain`, or under the sanitizers `sanitized`: a smaller count for a
+    test whose loop is there for numbers (kills, ids, seconds). Every path it
+    drives still runs under them, which is what that build is for; the full
+    count runs in the plain build."""
+    return sanitized if SANITIZED else plain
 
 
 def testdata(name):
@@ -26,24 +37,54 @@ def run(*args, check=True, **kwargs):
     return subprocess.run(list(args), check=check, capture_output=True, text=True, **kwargs)
 
 
+def _image_cache():
+    """A directory of images already made, per make_test_image binary (the
+    generator is deterministic: the same arguments give the same bytes), so
+    that the suite starts it once per image instead of once per test."""
+    try:
+        stamp = os.stat(MAKE_IMAGE).st_mtime_ns
+    except OSError:
+        return None
+    return os.path.join(os.path.dirname(MAKE_IMAGE), f"image-cache-{stamp}")
+
+
 def make_image(path, width, height, alpha=False, orientation=0):
     """Writes a gradient image of width x height to `path`, encoded by its suffix
     (red grows left to right, green top to bottom); with `orientation` 1..8 the
     EXIF orientation tag is set (JPEG, WebP)."""
-    args = [MAKE_IMAGE, path, str(width), str(height)]
+    args = [str(width), str(height)]
     if alpha:
         args.append("alpha")
     if orientation:
         args.append(f"orientation={orientation}")
-    run(*args)
+    cache = _image_cache()
+    suffix = os.path.splitext(path)[1]
+    if cache is None or "[" in path or not suffix:
+        run(MAKE_IMAGE, path, *args)
+        return path
+    cached = os.path.join(cache, "-".join(args) + suffix)
+    if not os.path.exists(cached):
+        os.makedirs(cache, exist_ok=True)
+        fd, partial = tempfile.mkstemp(dir=cache, suffix=suffix)
+        os.close(fd)
+        try:
+            run(MAKE_IMAGE, partial, *args)
+            os.rename(partial, cached)  # whole, or not there: tests run in parallel
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+    shutil.copyfile(cached, path)
     return path
 
 
 def vips_size(path):
     """(width, height) of an image file as libvips reads it (no rotation)."""
-    w = int(run("vipsheader", "-f", "width", path).stdout.strip())
-    h = int(run("vipsheader", "-f", "height", path).stdout.strip())
-    return w, h
+    out = run("vipsheader", path).stdout  # "PATH: WxH uchar, 3 bands, srgb, jpegload"
+    size = out[len(path) + 2:].split(" ", 1)[0] if out.startswith(path + ": ") else ""
+    w, _, h = size.partition("x")
+    if not (w.isdigit() and h.isdigit()):
+        raise AssertionError(f"vipsheader {path}: {out!r}")
+    return int(w), int(h)
 
 
 def vips_field(path, field):
@@ -59,7 +100,8 @@ class Mount:
     """A running imageattachfs daemon (in the foreground, a child of the test)
     serving a store in a temporary directory."""
 
-    def __init__(self, root, store=None, options=(), flags=(), serve=False):
+    def __init__(self, root, store=None, options=(), flags=(), serve=False,
+                 shipped_schema=False):
         self.root = root
         self.store = store or os.path.join(root, "store")
         self.mnt = os.path.join(root, "mnt")
@@ -70,6 +112,7 @@ class Mount:
             os.makedirs(self.serve, exist_ok=True)
         self.log_path = os.path.join(root, f"daemon-{time.monotonic_ns()}.log")
         self.options = list(options)
+        self.shipped_schema = shipped_schema
         self.flags = list(flags)  # e.g. ["-s"]
         self.proc = None
 
@@ -77,6 +120,10 @@ class Mount:
         if not BINARY:
             raise unittest.SkipTest("IAFS_BINARY not set (run through ctest)")
         args = [BINARY]
+        # The tests' open schema unless a test names its own, or asks for
+        # the compiled-in default (shipped_schema).
+        if not self.shipped_schema and not any(o.startswith("schema=") for o in self.options):
+            args += ["-o", "schema=" + OPEN_SCHEMA]
         for option in self.options:
             args += ["-o", option]
         if self.serve:
@@ -100,12 +147,37 @@ class Mount:
     def path(self, relative):
         return os.path.join(self.mnt, relative.lstrip("/"))
 
+    def settle(self, timeout=30):
+        """Waits until the thumbnails made at upload (lqip.webp, the schema's
+        eager list) are all stored: tests that count thumbnails call it."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(self.path(".imageattachfs/metrics")) as f:
+                for line in f:
+                    if line.startswith("imageattachfs_eager_thumbnails_pending "):
+                        if float(line.split()[1]) == 0:
+                            return
+            time.sleep(0.02)
+        raise AssertionError("thumbnails made at upload did not settle")
+
     def read_log(self):
         try:
             with open(self.log_path) as f:
                 return f.read()
         except OSError:
             return ""
+
+    def log_lines(self, needle, timeout=2.0):
+        """The log lines that contain `needle`, waiting up to `timeout` for the
+        first (RELEASE, which logs a refused upload, is asynchronous to close),
+        then briefly for any more."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(needle in line for line in self.read_log().splitlines()):
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)
+        return [line for line in self.read_log().splitlines() if needle in line]
 
     def is_mounted(self, point=None):
         """Whether the mount (or `point`) is in the mount table (os.path.ismount
@@ -165,9 +237,21 @@ class MountedTestCase(unittest.TestCase):
     def p(self, relative):
         return self.mount.path(relative)
 
+    def settle(self, timeout=30):
+        """Waits until the thumbnails made at upload are stored (Mount.settle)."""
+        self.mount.settle(timeout)
+
     def remount(self):
         self.mount.stop()
         self.mount.start()
+
+    def fresh_mount(self):
+        """A second, empty store mounted beside the first; always unmounted."""
+        root = os.path.join(self.tmp, f"fresh-{len(os.listdir(self.tmp))}")
+        os.makedirs(root)
+        mount = Mount(root)
+        self.addCleanup(mount.stop)
+        return mount.start()
 
     def image(self, name, width, height, **kwargs):
         """An image file made in the test's temporary directory."""
@@ -188,22 +272,28 @@ class MountedTestCase(unittest.TestCase):
         return make_image(os.path.join(self.tmp, "sample-" + name), width, height)
 
     def put(self, relative, source):
-        """cp `source` into the mount at `relative`; returns the mount path."""
+        """cp `source` into the mount at `relative`; returns the mount path
+        once the thumbnails made at upload are stored (settle)."""
         target = self.p(relative)
         run("cp", source, target)
+        self.settle()
         return target
 
     def read(self, path):
         with open(path, "rb") as f:
             return f.read()
 
-    def write_through_fd(self, path, data, flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC):
-        """open/write/close, so that close()'s answer is seen (raises on refusal)."""
+    def write_through_fd(self, path, data, flags=os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                         settle=True):
+        """open/write/close, so that close()'s answer is seen (raises on
+        refusal); then (unless told not to) settles, as put does."""
         fd = os.open(path, flags, 0o644)
         try:
             os.write(fd, data)
         finally:
             os.close(fd)
+        if settle and path.startswith(self.mnt + os.sep):
+            self.settle()
 
     def assertErrno(self, errno_value, fn, *args):
         with self.assertRaises(OSError) as caught:

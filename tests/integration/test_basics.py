@@ -25,7 +25,7 @@ class BasicsTest(MountedTestCase):
         made_at = os.getxattr(thumb, "user.image.created_at")
         time.sleep(1.1)  # a remade thumbnail would carry a later created_at
         self.remount()
-        self.assertEqual(sorted(os.listdir(self.p("posts/1/photos/0/thumb"))), ["300.jpg"])
+        self.assertEqual(sorted(os.listdir(self.p("posts/1/photos/0/thumb"))), ["300.jpg", "lqip.webp"])
         self.assertEqual(os.getxattr(thumb, "user.image.created_at"), made_at)
         self.assertEqual(self.read(thumb), first)
         self.assertEqual(self.read(self.p("posts/1/photos/0/original.jpg")), self.read(source))

@@ -45,7 +45,7 @@ class FsckTest(MountedTestCase):
     def test_clean_store_exits_0_while_mounted_and_stopped(self):
         mounted = fsck(self.store)
         self.assertEqual(mounted.returncode, 0, mounted.stdout + mounted.stderr)
-        self.assertIn("1 sets, 1 thumbnails, 2 blobs", mounted.stdout)
+        self.assertIn("1 sets, 2 thumbnails, 3 blobs", mounted.stdout)  # lqip.webp too
         self.assertEqual(len(mounted.stdout.splitlines()), 1, mounted.stdout)
         self.assertEqual(self.read(self.p(self.ORIGINAL)), self.original)  # the daemon serves on
         self.mount.stop()

@@ -179,14 +179,16 @@ class MetricsTest(MountedTestCase):
         self.put("posts/1/photos/0/original.jpg", self.sample("rocket.jpg"))
         thumb = self.p("posts/1/photos/0/thumb/300.jpg")
         first = self.read(thumb)
+        lqip = self.read(self.p("posts/1/photos/0/thumb/lqip.webp"))  # made at the commit
         samples = self.metrics()
-        self.assertEqual(value(samples, "imageattachfs_thumbnails_made_total"), 1)
-        self.assertEqual(value(samples, "imageattachfs_thumbnail_seconds_count"), 1)
+        self.assertEqual(value(samples, "imageattachfs_thumbnails_made_total"), 2)
+        self.assertEqual(value(samples, "imageattachfs_eager_thumbnails_made_total"), 1)
+        self.assertEqual(value(samples, "imageattachfs_thumbnail_seconds_count"), 2)
         self.assertGreater(value(samples, "imageattachfs_thumbnail_seconds_sum"), 0)
-        self.assertEqual(value(samples, "imageattachfs_thumbnails_stored"), 1)
-        self.assertEqual(value(samples, "imageattachfs_thumbnail_bytes"), len(first))
+        self.assertEqual(value(samples, "imageattachfs_thumbnails_stored"), 2)
+        self.assertEqual(value(samples, "imageattachfs_thumbnail_bytes"), len(first) + len(lqip))
         self.assertEqual(self.read(thumb), first)
-        self.assertEqual(value(self.metrics(), "imageattachfs_thumbnails_made_total"), 1)
+        self.assertEqual(value(self.metrics(), "imageattachfs_thumbnails_made_total"), 2)
         # After a remount the kernel knows nothing: the lookup finds it stored.
         self.remount()
         self.assertEqual(self.read(thumb), first)
@@ -211,7 +213,7 @@ class MetricsTest(MountedTestCase):
         self.assertEqual(len(results), 32)
         self.assertEqual(len(set(results)), 1, "identical bytes for all")
         samples = self.metrics()
-        self.assertEqual(value(samples, "imageattachfs_thumbnails_made_total"), 1)
+        self.assertEqual(value(samples, "imageattachfs_thumbnails_made_total"), 2)  # and lqip.webp
         self.assertEqual(value(samples, "imageattachfs_thumbnail_failures_total"), 0)
 
     def test_writes_to_the_daemon_files_are_refused(self):
@@ -325,7 +327,7 @@ http {{
         for _ in range(3):
             samples = scrape()
             self.assertEqual(value(samples, "imageattachfs_uploads_committed_total"), 1)
-            self.assertEqual(value(samples, "imageattachfs_thumbnails_made_total"), 1)
+            self.assertEqual(value(samples, "imageattachfs_thumbnails_made_total"), 2)  # + lqip
         with self.assertRaises(urllib.error.HTTPError) as denied:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics-elsewhere", timeout=30)
         self.assertEqual(denied.exception.code, 403)

@@ -101,14 +101,14 @@ class ReadOnlyTest(MountedTestCase):
         self.assertEqual(self.read(mount.path(f"{USER}/original.png")), self.read(self.png))
         for path, data in self.thumbs.items():
             self.assertEqual(self.read(mount.path(path)), data, path)
-        self.assertEqual(sorted(os.listdir(mount.path(f"{POST}/thumb"))), ["300.jpg"])
+        self.assertEqual(sorted(os.listdir(mount.path(f"{POST}/thumb"))), ["300.jpg", "lqip.webp"])
         for missing in (f"{POST}/thumb/200.jpg", f"{POST}/thumb/x100.webp",
                         f"{USER}/thumb/64.jpg"):
             self.assertErrno(errno.ENOENT, os.stat, mount.path(missing))
             self.assertErrno(errno.ENOENT, open, mount.path(missing), "rb")
             self.assertErrno(errno.ENOENT, os.stat, mount.path(missing))  # still not made
-        self.assertEqual(sorted(os.listdir(mount.path(f"{POST}/thumb"))), ["300.jpg"])
-        self.assertEqual(sorted(os.listdir(mount.path(f"{USER}/thumb"))), ["64.png"])
+        self.assertEqual(sorted(os.listdir(mount.path(f"{POST}/thumb"))), ["300.jpg", "lqip.webp"])
+        self.assertEqual(sorted(os.listdir(mount.path(f"{USER}/thumb"))), ["64.png", "lqip.webp"])
         self.assertEqual(os.getxattr(mount.path(f"{POST}/original.jpg"), "user.image.sha256"),
                          hashlib.sha256(self.read(self.jpg)).hexdigest().encode())
         self.assertEqual(os.listdir(mount.path("posts")), ["1"])

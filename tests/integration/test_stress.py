@@ -1,4 +1,5 @@
-"""Concurrency stress: 8 threads for IAFS_STRESS_SECONDS (default 20) on four
+"""Concurrency stress: 8 threads for IAFS_STRESS_SECONDS (default 20; 8 under
+the sanitizers) on four
 image sets that always hold an original: writers replace originals by `cp`
 (the O_TRUNC path) and by staging + rename, readers read originals and
 thumbnails whole. Every read must be one whole version ever committed to that
@@ -13,9 +14,9 @@ import random
 import threading
 import time
 
-from harness import MountedTestCase, make_image, run
+from harness import MountedTestCase, make_image, run, sanitized_or
 
-SECONDS = float(os.environ.get("IAFS_STRESS_SECONDS", "20"))
+SECONDS = float(os.environ.get("IAFS_STRESS_SECONDS", sanitized_or("20", "8")))
 SETS = 4
 
 

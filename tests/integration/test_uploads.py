@@ -99,14 +99,14 @@ class UploadsTest(MountedTestCase):
         for set_dir in SETS:
             self.put(f"{set_dir}/original.jpg", jpg)
             self.assertEqual(self.thumb_size(self.p(f"{set_dir}/thumb/100.jpg")), (100, 75))
-            self.assertEqual(self.listing(f"{set_dir}/thumb"), ["100.jpg"])
+            self.assertEqual(self.listing(f"{set_dir}/thumb"), ["100.jpg", "lqip.webp"])
             self.put(f"{set_dir}/original.png", png)
             self.assertEqual(self.listing(set_dir), ["original.png", "thumb"])
             self.assertErrno(2, os.stat, self.p(f"{set_dir}/original.jpg"))
             self.assertStored(f"{set_dir}/original.png", png)
-            self.assertEqual(self.listing(f"{set_dir}/thumb"), [])
+            self.assertEqual(self.listing(f"{set_dir}/thumb"), ["lqip.webp"])
             self.assertEqual(self.thumb_size(self.p(f"{set_dir}/thumb/100.png")), (100, 100))
-            self.assertEqual(self.listing(f"{set_dir}/thumb"), ["100.png"])
+            self.assertEqual(self.listing(f"{set_dir}/thumb"), ["100.png", "lqip.webp"])
 
     def test_replacing_an_original_remakes_thumbnails_from_the_new_bytes(self):
         wide = self.image("wide.jpg", 800, 400)
@@ -118,9 +118,9 @@ class UploadsTest(MountedTestCase):
             self.assertEqual(self.thumb_size(self.p(f"{set_dir}/thumb/x50.jpg")), (100, 50))
             self.put(f"{set_dir}/original.jpg", tall)
             self.assertStored(f"{set_dir}/original.jpg", tall)
-            self.assertEqual(self.listing(f"{set_dir}/thumb"), [])
+            self.assertEqual(self.listing(f"{set_dir}/thumb"), ["lqip.webp"])
             self.assertEqual(self.thumb_size(thumb), (200, 400))
-            self.assertEqual(self.listing(f"{set_dir}/thumb"), ["200.jpg"])
+            self.assertEqual(self.listing(f"{set_dir}/thumb"), ["200.jpg", "lqip.webp"])
 
     def test_committing_identical_bytes_again_changes_nothing(self):
         source = self.image("a.jpg", 300, 200)
@@ -134,7 +134,7 @@ class UploadsTest(MountedTestCase):
             original = self.put(f"{set_dir}/original.jpg", source)
             self.assertEqual((os.getxattr(original, "user.image.created_at"),
                               os.stat(original).st_mtime_ns), before[set_dir])
-            self.assertEqual(self.listing(f"{set_dir}/thumb"), ["100.jpg"])
+            self.assertEqual(self.listing(f"{set_dir}/thumb"), ["100.jpg", "lqip.webp"])
             self.assertStored(f"{set_dir}/original.jpg", source)
 
     def test_open_for_write_without_truncate_starts_from_the_committed_bytes(self):

@@ -48,7 +48,7 @@ struct Fixture {
       cr_assert(area.ok());
       staging = std::move(area).value();
     }
-    sets = std::make_unique<ImageSets>(*store, default_schema(), *staging, 2);
+    sets = std::make_unique<ImageSets>(*store, open_schema(), *staging, 2);
   }
 
   // Commits `bytes` as the original at `path`; the test fails if refused.

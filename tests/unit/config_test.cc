@@ -121,19 +121,42 @@ Test(default_schema, declares_posts_photos_and_users_picture) {
   cr_assert_not(schema.find_attachment("users", "picture")->multiple);
 }
 
-Test(default_schema, uses_design_defaults) {
+Test(default_schema, is_closed_with_the_common_responsive_sizes) {
+  const std::vector<uint32_t> next_js = {16,  32,  48,   64,   96,   128,  256,  384,
+                                         640, 750, 828, 1080, 1200, 1920, 2048, 3840};
   for (const TypeSchema& type : default_schema().types) {
     for (const AttachmentSchema& attachment : type.attachments) {
-      cr_assert_eq(attachment.thumbnails.widths.max, 4096u);
-      cr_assert(attachment.thumbnails.widths.sizes.empty());
-      cr_assert_eq(attachment.thumbnails.widths.step, 0u);
-      cr_assert_eq(attachment.thumbnails.heights.max, 4096u);
-      cr_assert_eq(attachment.thumbnails.quality, 85);
+      const ThumbnailPolicy& policy = attachment.thumbnails;
+      cr_assert_leq(policy.widths.sizes.size(), 32u);
+      cr_assert_geq(policy.widths.sizes.size(), 16u);
+      cr_assert(policy.widths.allows(300));
+      for (uint32_t width : next_js) cr_assert(policy.widths.allows(width), "%u", width);
+      cr_assert_not(policy.widths.allows(301));
+      cr_assert_not(policy.widths.allows(4000));
+      cr_assert_not(policy.heights.sizes.empty());
+      cr_assert(policy.boxes.kind == BoxPolicy::Kind::kList);
+      cr_assert(policy.formats == (std::vector<ImageFormat>{ImageFormat::kJpeg, ImageFormat::kWebp,
+                                                            ImageFormat::kAvif, ImageFormat::kPng}));
+      cr_assert(policy.enlarge == Enlarge::kClamp);
+      cr_assert_eq(policy.quality, 85);
+      cr_assert_eq(policy.quality_for(ImageFormat::kWebp), 80);
+      cr_assert_eq(policy.quality_for(ImageFormat::kAvif), 60);
+      cr_assert_eq(policy.quality_for(ImageFormat::kJpeg), 85);
+      cr_assert_eq(policy.presets.front().name, "avatar");
       cr_assert(attachment.originals.formats == kAllFormats);
       cr_assert_eq(attachment.originals.max_bytes, 100000000u);
       cr_assert_eq(attachment.originals.max_pixels, 50000000u);
     }
   }
+  // A schema that does not say: open, as before.
+  auto open = parse_schema("[a.b]\n", "t.conf");
+  cr_assert(open.ok());
+  const ThumbnailPolicy& policy = open->types[0].attachments[0].thumbnails;
+  cr_assert_eq(policy.widths.max, 4096u);
+  cr_assert(policy.widths.sizes.empty());
+  cr_assert(policy.boxes.kind == BoxPolicy::Kind::kAny);
+  cr_assert(policy.formats.empty());
+  cr_assert(policy.enlarge == Enlarge::kClamp);
 }
 
 Test(default_schema, is_the_compiled_in_text) {
@@ -393,6 +416,19 @@ Test(options, rejects_bad_mapsize) {
                     "bad mapsize '2g': expected a size like 512G or 1Ti");
   expect_args_error({"-o", "mapsize=999K", "s", "m"}, "bad mapsize '999K': must be at least 1M");
   expect_args_error({"-o", "mapsize", "s", "m"}, "option mapsize needs a value: mapsize=...");
+}
+
+Test(options, parses_thumb_budget) {
+  cr_assert_eq(args_ok({"s", "m"}).thumb_budget, 0u, "no budget by default");
+  cr_assert_eq(args_ok({"-o", "thumb_budget=20G", "s", "m"}).thumb_budget, 20000000000u);
+  cr_assert_eq(args_ok({"-o", "thumb_budget=512Mi", "s", "m"}).thumb_budget, 512ull << 20);
+  cr_assert_eq(args_ok({"-o", "thumb_budget=1", "s", "m"}).thumb_budget, 1u);
+  expect_args_error({"-o", "thumb_budget=0", "s", "m"},
+                    "bad thumb_budget '0': expected a size like 20G or 512Mi, at least 1");
+  expect_args_error({"-o", "thumb_budget=2g", "s", "m"},
+                    "bad thumb_budget '2g': expected a size like 20G or 512Mi, at least 1");
+  expect_args_error({"-o", "thumb_budget", "s", "m"},
+                    "option thumb_budget needs a value: thumb_budget=...");
 }
 
 Test(options, parses_nometasync) {

@@ -19,7 +19,7 @@ using namespace iafs;
 namespace {
 
 const ImageSetKey kSet{"posts", EntityId{true, 42, "42"}, "photos", 0};
-const ThumbnailSpec kThumb{false, 300, ImageFormat::kJpeg};
+const ThumbnailSpec kThumb{ThumbFit::kWidth, 300, 0, ImageFormat::kJpeg};
 
 std::vector<uint8_t> bytes_of(char seed, size_t size) {
   std::vector<uint8_t> out(size);

@@ -20,9 +20,18 @@
 #include "image/loaders.h"
 #include "test_images.h"
 
+// A recipe's output size with nothing enlarged (DESIGN §2a), no focus.
+inline std::optional<iafs::Dimensions> dimensions_of(uint32_t width, uint32_t height,
+                                                     const iafs::ThumbnailSpec& spec) {
+  auto plan = iafs::plan_thumbnail(width, height, spec, iafs::Enlarge::kNo, std::nullopt);
+  if (!plan) return std::nullopt;
+  return plan->size;
+}
+
 using iafs::Dimensions;
 using iafs::ErrorCode;
 using iafs::ImageFormat;
+using iafs::ThumbFit;
 using iafs::ThumbnailSpec;
 using iafs::test::make_image;
 using iafs::test::read_file;
@@ -87,7 +96,7 @@ inline void expect_refused(const Bytes& bytes, ImageFormat expected, ErrorCode c
 }
 
 inline iafs::EncodedImage thumb(const Bytes& original, Dimensions size, ImageFormat format) {
-  auto out = iafs::make_thumbnail(original, size, format, 80);
+  auto out = iafs::make_thumbnail(original, iafs::resize_plan(size), format, 80);
   cr_assert(out.ok(), "make_thumbnail failed: %s", out.ok() ? "" : out.error().message.c_str());
   return std::move(out).value();
 }
@@ -134,7 +143,7 @@ inline void expect_upright(int orientation, Corner top_left, Corner top_right) {
   cr_assert(info.ok());
   bool swapped = orientation >= 5;
   cr_expect_eq(info->width, swapped ? 100u : 200u);
-  auto size = iafs::thumbnail_dimensions(info->width, info->height, ThumbnailSpec{false, 50});
+  auto size = dimensions_of(info->width, info->height, ThumbnailSpec{ThumbFit::kWidth, 50});
   cr_assert(size.has_value());
   cr_expect_eq(size->height, swapped ? 100u : 25u);
   auto out = thumb(original, *size, ImageFormat::kPng);

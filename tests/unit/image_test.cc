@@ -1,4 +1,4 @@
-// Unit tests for src/image: probe_original, thumbnail_dimensions, the format
+// Unit tests for src/image: probe_original, plan_thumbnail, the format
 // table, corrupt data (make_thumbnail: thumbnail_test.cc).
 #include "image/image.h"
 
@@ -137,7 +137,7 @@ Test(image, blocked_loaders_fail_inside_libvips_too) {
     threw = true;
   }
   cr_expect(threw, "tiffload_buffer should be blocked");
-  auto out = iafs::make_thumbnail(tiff, Dimensions{20, 15}, ImageFormat::kJpeg, 80);
+  auto out = iafs::make_thumbnail(tiff, iafs::resize_plan(Dimensions{20, 15}), ImageFormat::kJpeg, 80);
   cr_expect_not(out.ok());
 }
 
@@ -164,49 +164,49 @@ Test(image, probe_measures_first_frame_of_animated_gif) {
   cr_expect(p[0] > 200 && p[2] < 50, "first frame should be red: %g %g %g", p[0], p[1], p[2]);
 }
 
-// --- thumbnail_dimensions -------------------------------------------------
+// --- plan_thumbnail -------------------------------------------------------
 
 Test(image, dimensions_by_width_round_down) {
-  auto size = iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{false, 300});
+  auto size = dimensions_of(2560, 1600, ThumbnailSpec{ThumbFit::kWidth, 300});
   cr_assert(size.has_value());
   cr_expect_eq(size->width, 300u);
   cr_expect_eq(size->height, 187u);
 }
 
 Test(image, dimensions_by_height) {
-  auto size = iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{true, 100});
+  auto size = dimensions_of(2560, 1600, ThumbnailSpec{ThumbFit::kHeight, 0, 100});
   cr_assert(size.has_value());
   cr_expect_eq(size->width, 160u);
   cr_expect_eq(size->height, 100u);
 }
 
 Test(image, dimensions_never_below_one_pixel) {
-  auto size = iafs::thumbnail_dimensions(10000, 10, ThumbnailSpec{false, 5});
+  auto size = dimensions_of(10000, 10, ThumbnailSpec{ThumbFit::kWidth, 5});
   cr_assert(size.has_value());
   cr_expect_eq(size->width, 5u);
   cr_expect_eq(size->height, 1u);
-  size = iafs::thumbnail_dimensions(10, 10000, ThumbnailSpec{true, 5});
+  size = dimensions_of(10, 10000, ThumbnailSpec{ThumbFit::kHeight, 0, 5});
   cr_assert(size.has_value());
   cr_expect_eq(size->width, 1u);
 }
 
 Test(image, dimensions_refuse_larger_than_original) {
-  cr_expect_not(iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{false, 2561}).has_value());
-  cr_expect_not(iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{true, 1601}).has_value());
+  cr_expect_not(dimensions_of(2560, 1600, ThumbnailSpec{ThumbFit::kWidth, 2561}).has_value());
+  cr_expect_not(dimensions_of(2560, 1600, ThumbnailSpec{ThumbFit::kHeight, 0, 1601}).has_value());
 }
 
 Test(image, dimensions_equal_to_original_is_full_size) {
-  auto size = iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{false, 2560});
+  auto size = dimensions_of(2560, 1600, ThumbnailSpec{ThumbFit::kWidth, 2560});
   cr_assert(size.has_value());
   cr_expect_eq(size->height, 1600u);
-  size = iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{true, 1600});
+  size = dimensions_of(2560, 1600, ThumbnailSpec{ThumbFit::kHeight, 0, 1600});
   cr_assert(size.has_value());
   cr_expect_eq(size->width, 2560u);
 }
 
 Test(image, dimensions_do_not_overflow) {
   auto size =
-      iafs::thumbnail_dimensions(4000000000u, 3999999999u, ThumbnailSpec{false, 4000000000u});
+      dimensions_of(4000000000u, 3999999999u, ThumbnailSpec{ThumbFit::kWidth, 4000000000u});
   cr_assert(size.has_value());
   cr_expect_eq(size->height, 3999999999u);
 }

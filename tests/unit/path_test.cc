@@ -7,6 +7,7 @@
 
 #include "config/schema_parser.h"
 #include "imageattachfs/format.h"
+#include "paths.h"
 
 using namespace iafs;
 
@@ -30,7 +31,7 @@ const Schema& policy_schema() {
   return schema;
 }
 
-Result<ImagePath> parse(const std::string& path) { return parse_path(path, default_schema()); }
+Result<ImagePath> parse(const std::string& path) { return parse_path(path, open_schema()); }
 
 ImagePath parsed(const std::string& path) {
   Result<ImagePath> result = parse(path);
@@ -38,7 +39,7 @@ ImagePath parsed(const std::string& path) {
   return result.value();
 }
 
-void expect_not_found(const std::string& path, const Schema& schema = default_schema()) {
+void expect_not_found(const std::string& path, const Schema& schema = open_schema()) {
   Result<ImagePath> result = parse_path(path, schema);
   cr_assert_not(result.ok(), "%s parsed", path.c_str());
   cr_assert_eq(result.error().code, ErrorCode::kNotFound, "%s: %s", path.c_str(),
@@ -283,12 +284,12 @@ Test(parse, parses_thumb_dir_and_thumbnails) {
   cr_assert(dir.kind == NodeKind::kThumbDir);
   ImagePath width = parsed("/posts/42/photos/0/thumb/300.jpg");
   cr_assert(width.kind == NodeKind::kThumbnail);
-  cr_assert_not(width.thumbnail.by_height);
-  cr_assert_eq(width.thumbnail.size, 300u);
+  cr_assert(width.thumbnail.fit == ThumbFit::kWidth);
+  cr_assert_eq(width.thumbnail.width, 300u);
   cr_assert(width.thumbnail.format == ImageFormat::kJpeg);
   ImagePath height = parsed("/users/7/picture/thumb/x200.webp");
-  cr_assert(height.thumbnail.by_height);
-  cr_assert_eq(height.thumbnail.size, 200u);
+  cr_assert(height.thumbnail.fit == ThumbFit::kHeight);
+  cr_assert_eq(height.thumbnail.height, 200u);
   cr_assert(height.thumbnail.format == ImageFormat::kWebp);
 }
 
@@ -301,14 +302,14 @@ Test(parse, accepts_every_thumbnail_extension) {
 
 Test(parse, rejects_thumbnail_extensions_that_are_not_outputs) {
   for (const char* name :
-       {"64.jpeg", "64.heic", "64.heif", "64.bmp", "64.JPG", "64", "64.", "64.jpg.bak"}) {
+       {"64.heic", "64.heif", "64.bmp", "64.JPG", "64", "64.", "64.jpg.bak", "64.JPEG"}) {
     expect_not_found(std::string("/posts/1/photos/0/thumb/") + name);
   }
 }
 
 Test(parse, rejects_width_zero_and_non_canonical_sizes) {
   for (const char* name : {"0.jpg", "x0.jpg", "0300.jpg", "x0300.jpg", "-1.jpg", "+1.jpg",
-                           "abc.jpg", "x.jpg", ".jpg", "X200.jpg", "xx200.jpg", "1e3.jpg"}) {
+                           "abc.jpg", "x.jpg", "X200.jpg", "xx200.jpg", "1e3.jpg"}) {
     expect_not_found(std::string("/posts/1/photos/0/thumb/") + name);
   }
 }
@@ -344,17 +345,49 @@ Test(parse, parses_staging_names_in_set_directories) {
   cr_assert_eq(tilde.staging_name, "original.jpg~");
 }
 
-Test(parse, rejects_staging_names_outside_set_directories) {
+Test(parse, rejects_staging_names_outside_set_directories_and_thumb) {
   expect_not_found("/.hidden");
   expect_not_found("/posts/1/.x");
-  expect_not_found("/posts/1/photos/0/thumb/.300.jpg");
-  expect_not_found("/posts/1/photos/0/thumb/300.jpg~");
+  expect_not_found("/posts/1/photos/.x");
 }
 
-Test(parse, rejects_reserved_metadata_names) {
-  expect_not_found("/posts/1/photos/index.json");
-  expect_not_found("/posts/1/photos/0/meta.json");
-  expect_not_found("/users/7/picture/meta.json");
+Test(parse, parses_staging_names_in_thumb_as_its_scratch_files) {
+  for (const char* name : {".300.jpg.Xy12ab", "300.jpg~", ".jpg"}) {
+    std::string text = std::string("/posts/1/photos/0/thumb/") + name;
+    auto path = parse(text);
+    cr_assert(path.ok(), "%s", text.c_str());
+    cr_assert(path->kind == NodeKind::kStaging);
+    cr_assert(is_thumb_scratch(*path));
+    cr_assert_eq(base_name(*path), name);
+    cr_assert(parent_path(*path) == thumb_dir_path(path->set, true));
+    cr_assert_eq(path_string(*path), text);
+  }
+  auto in_set = parse("/posts/1/photos/0/.300.jpg.Xy12ab");
+  cr_assert(in_set.ok() && !is_thumb_scratch(*in_set));
+  cr_assert(*in_set != *parse("/posts/1/photos/0/thumb/.300.jpg.Xy12ab"));
+}
+
+Test(parse, metadata_names_are_index_json_of_multiple_and_meta_json_of_sets) {
+  ImagePath index = parsed("/posts/1/photos/index.json");
+  cr_assert(index.kind == NodeKind::kIndexFile);
+  cr_assert_eq(index.set, set_key("posts", "1", "photos", 0));
+  cr_assert(index.multiple);
+  cr_assert_eq(path_string(index), "/posts/1/photos/index.json");
+  cr_assert(parent_path(index).kind == NodeKind::kAttachment);
+  ImagePath meta = parsed("/posts/1/photos/3/meta.json");
+  cr_assert(meta.kind == NodeKind::kMetaFile);
+  cr_assert_eq(meta.set, set_key("posts", "1", "photos", 3));
+  cr_assert_eq(path_string(parent_path(meta)), "/posts/1/photos/3");
+  ImagePath single = parsed("/users/7/picture/meta.json");
+  cr_assert(single.kind == NodeKind::kMetaFile);
+  cr_assert(!single.multiple);
+  cr_assert_eq(path_string(single), "/users/7/picture/meta.json");
+  cr_assert(!index.is_directory() && !meta.is_directory());
+  // Not elsewhere: a single attachment has no index.json, a set none.
+  expect_not_found("/users/7/picture/index.json");
+  expect_not_found("/posts/1/photos/0/index.json");
+  expect_not_found("/posts/1/photos/meta.json");
+  expect_not_found("/posts/1/photos/0/thumb/meta.json");
 }
 
 Test(parse, rejects_other_names_in_set_directory) {
@@ -429,7 +462,7 @@ Test(parse, is_case_sensitive) {
 Test(child, finds_children_step_by_step) {
   ImagePath path;
   for (const char* name : {"posts", "9", "photos", "2", "thumb", "x50.png"}) {
-    Result<ImagePath> child = child_path(path, name, default_schema());
+    Result<ImagePath> child = child_path(path, name, open_schema());
     cr_assert(child.ok(), "%s", name);
     path = child.value();
   }
@@ -439,7 +472,7 @@ Test(child, finds_children_step_by_step) {
 Test(child, refuses_non_directory_parent) {
   for (const char* file : {"/posts/1/photos/0/original.jpg", "/posts/1/photos/0/thumb/64.jpg",
                            "/posts/1/photos/0/.staging"}) {
-    Result<ImagePath> child = child_path(parsed(file), "x", default_schema());
+    Result<ImagePath> child = child_path(parsed(file), "x", open_schema());
     cr_assert_not(child.ok());
     cr_assert_eq(child.error().code, ErrorCode::kNotDirectory, "%s", file);
   }
@@ -447,17 +480,17 @@ Test(child, refuses_non_directory_parent) {
 
 Test(child, rejects_names_with_slash_or_nul) {
   ImagePath set = parsed("/posts/1/photos/0");
-  cr_assert_eq(child_path(set, ".a/b", default_schema()).error().code, ErrorCode::kNotFound);
-  cr_assert_eq(child_path(set, std::string_view(".a\0b", 4), default_schema()).error().code,
+  cr_assert_eq(child_path(set, ".a/b", open_schema()).error().code, ErrorCode::kNotFound);
+  cr_assert_eq(child_path(set, std::string_view(".a\0b", 4), open_schema()).error().code,
                ErrorCode::kNotFound);
-  cr_assert_eq(child_path(set, "", default_schema()).error().code, ErrorCode::kNotFound);
+  cr_assert_eq(child_path(set, "", open_schema()).error().code, ErrorCode::kNotFound);
 }
 
 Test(child, rejects_dot_and_dotdot) {
   for (const char* dir : {"/", "/posts", "/posts/1", "/posts/1/photos", "/posts/1/photos/0",
                           "/posts/1/photos/0/thumb"}) {
-    cr_assert_not(child_path(parsed(dir), ".", default_schema()).ok(), "%s", dir);
-    cr_assert_not(child_path(parsed(dir), "..", default_schema()).ok(), "%s", dir);
+    cr_assert_not(child_path(parsed(dir), ".", open_schema()).ok(), "%s", dir);
+    cr_assert_not(child_path(parsed(dir), "..", open_schema()).ok(), "%s", dir);
   }
 }
 
@@ -504,9 +537,9 @@ Test(print, finds_parents_equal_to_parsed_directories) {
 }
 
 Test(print, names_thumbnails) {
-  cr_assert_eq(thumbnail_name(ThumbnailSpec{false, 300, ImageFormat::kJpeg}), "300.jpg");
-  cr_assert_eq(thumbnail_name(ThumbnailSpec{true, 200, ImageFormat::kPng}), "x200.png");
-  cr_assert_eq(thumbnail_name(ThumbnailSpec{false, 1, ImageFormat::kAvif}), "1.avif");
+  cr_assert_eq(thumbnail_name(ThumbnailSpec{ThumbFit::kWidth, 300, 0, ImageFormat::kJpeg}), "300.jpg");
+  cr_assert_eq(thumbnail_name(ThumbnailSpec{ThumbFit::kHeight, 0, 200, ImageFormat::kPng}), "x200.png");
+  cr_assert_eq(thumbnail_name(ThumbnailSpec{ThumbFit::kWidth, 1, 0, ImageFormat::kAvif}), "1.avif");
 }
 
 Test(build, builds_paths_equal_to_parsed_ones) {
@@ -517,7 +550,7 @@ Test(build, builds_paths_equal_to_parsed_ones) {
   cr_assert_eq(original_path(multi, true, "jpeg"), parsed("/posts/42/photos/3/original.jpeg"));
   cr_assert_eq(original_path(single, false, "heic"), parsed("/users/7/picture/original.heic"));
   cr_assert_eq(thumb_dir_path(multi, true), parsed("/posts/42/photos/3/thumb"));
-  cr_assert_eq(thumbnail_path(single, false, ThumbnailSpec{true, 64, ImageFormat::kGif}),
+  cr_assert_eq(thumbnail_path(single, false, ThumbnailSpec{ThumbFit::kHeight, 0, 64, ImageFormat::kGif}),
                parsed("/users/7/picture/thumb/x64.gif"));
 }
 
@@ -529,13 +562,13 @@ Test(build, ignores_index_of_single_attachment) {
 }
 
 Test(child, a_name_over_255_bytes_is_name_too_long) {
-  auto set = parse_path("/posts/1/photos/0", default_schema());
+  auto set = parse_path("/posts/1/photos/0", open_schema());
   cr_assert(set.ok());
   std::string name = "." + std::string(255, 'a');
-  auto child = child_path(*set, name, default_schema());
+  auto child = child_path(*set, name, open_schema());
   cr_assert(!child.ok());
   cr_expect_eq(child.error().code, ErrorCode::kNameTooLong);
-  cr_expect(child_path(*set, name.substr(0, 255), default_schema()).ok(), "255 bytes are fine");
+  cr_expect(child_path(*set, name.substr(0, 255), open_schema()).ok(), "255 bytes are fine");
 }
 
 // The daemon's own names.
@@ -551,7 +584,7 @@ Test(path, the_root_holds_the_control_directory_and_it_holds_metrics) {
   cr_expect_str_eq(text.c_str(), "/.imageattachfs/metrics");
   cr_expect(parent_path(metrics) == dir);
   cr_expect(parent_path(dir) == ImagePath());
-  cr_expect(parse_path(path_string(dir), default_schema()).value() == dir);
+  cr_expect(parse_path(path_string(dir), open_schema()).value() == dir);
 }
 
 Test(path, other_dot_names_stay_outside_the_grammar) {

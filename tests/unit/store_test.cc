@@ -66,7 +66,7 @@ std::vector<uint8_t> read_all(Store& store, const BlobId& id, uint64_t size, uin
   return out;
 }
 
-ThumbnailSpec width(uint32_t w) { return ThumbnailSpec{false, w, ImageFormat::kJpeg}; }
+ThumbnailSpec width(uint32_t w) { return ThumbnailSpec{ThumbFit::kWidth, w, 0, ImageFormat::kJpeg}; }
 
 }  // namespace
 
@@ -242,6 +242,60 @@ Test(store, sets_the_mtime_of_an_original) {
   attach(*store, set_of(str_id("x"), 0), bytes_of("a"), "png", 1);
   cr_assert(store->apply(Op{SetMtime{set_of(str_id("x"), 0), 777}, 2}).ok());
   cr_expect_eq((*store->get_set(set_of(str_id("x"), 0)))->mtime_ns, 777);
+}
+
+Test(store, sets_a_restored_created_at_and_keeps_the_revision) {
+  auto store = open_store(temp_store());
+  ImageSetKey set = set_of(int_id(3), 1);
+  attach(*store, set, bytes_of("a"), "jpg", 1000);
+  uint64_t revision = (*store->get_set(set))->revision;
+  auto same = store->apply(Op{SetCreated{set, 1000}, 2000});
+  cr_assert(same.ok());
+  cr_expect(!same->changed);
+  auto set_it = store->apply(Op{SetCreated{set, 42}, 2000});
+  cr_assert(set_it.ok());
+  cr_expect(set_it->changed);
+  cr_expect_eq((*store->get_set(set))->created_ns, 42);
+  cr_expect_eq((*store->get_set(set))->revision, revision);
+  auto absent = store->apply(Op{SetCreated{set_of(int_id(4), 0), 42}, 2000});
+  cr_expect(!absent.ok() && absent.error().code == ErrorCode::kNotFound);
+}
+
+Test(store, an_attach_with_created_at_sets_it_for_new_and_for_the_same_bytes) {
+  auto store = open_store(temp_store());
+  ImageSetKey set = set_of(int_id(5), 0);
+  auto bytes = bytes_of("restored");
+  AttachOriginal op;
+  op.set = set;
+  op.blob = sha256_of(bytes);
+  op.size = bytes.size();
+  op.xxh3 = xxh3_of(bytes);
+  op.ext = "jpg";
+  op.created_ns = 7;
+  cr_assert(store->apply(Op{op, 1000}, bytes).ok());
+  cr_expect_eq((*store->get_set(set))->created_ns, 7);
+  op.created_ns = 9;
+  auto again = store->apply(Op{op, 2000}, bytes);
+  cr_assert(again.ok());
+  cr_expect(again->changed);
+  cr_expect_eq((*store->get_set(set))->created_ns, 9);
+  op.created_ns = 0;  // none restored: kept
+  cr_expect(!store->apply(Op{op, 3000}, bytes)->changed);
+  cr_expect_eq((*store->get_set(set))->created_ns, 9);
+}
+
+Test(store, keeps_directory_mtimes_across_opens) {
+  std::string dir = temp_store();
+  {
+    auto store = open_store(dir);
+    cr_expect(!store->get_dir_mtime("/posts/1/photos/0/thumb")->has_value());
+    cr_assert(store->apply(Op{SetDirMtime{"/posts/1/photos/0/thumb", 1234}, 1}).ok());
+    cr_assert(store->apply(Op{SetDirMtime{"/", -5}, 1}).ok());
+  }
+  auto store = open_store(dir);
+  cr_expect_eq(**store->get_dir_mtime("/posts/1/photos/0/thumb"), 1234);
+  cr_expect_eq(**store->get_dir_mtime("/"), -5);
+  cr_expect(!store->get_dir_mtime("/posts/1/photos/0")->has_value());
 }
 
 Test(store, removing_an_absent_set_is_not_found) {

@@ -20,7 +20,7 @@ Test(image, thumbnail_has_exact_size_by_width) {
 
 Test(image, thumbnail_has_exact_size_by_height) {
   Bytes original = photo("colorful-cups-2560x1600.jpg");
-  auto size = iafs::thumbnail_dimensions(2560, 1600, ThumbnailSpec{true, 100});
+  auto size = dimensions_of(2560, 1600, ThumbnailSpec{ThumbFit::kHeight, 0, 100});
   auto out = thumb(original, *size, ImageFormat::kJpeg);
   VImage image = decode(out.bytes);
   cr_expect_eq(image.width(), 160);
@@ -30,7 +30,7 @@ Test(image, thumbnail_has_exact_size_by_height) {
 Test(image, thumbnail_has_exact_size_for_many_widths) {
   Bytes original = make_image(997, 613, ".jpg", false, 6);  // displayed 613x997
   for (uint32_t w : {1u, 2u, 3u, 7u, 64u, 99u, 100u, 101u, 300u, 301u, 612u, 613u}) {
-    auto size = iafs::thumbnail_dimensions(613, 997, ThumbnailSpec{false, w});
+    auto size = dimensions_of(613, 997, ThumbnailSpec{ThumbFit::kWidth, w});
     auto out = thumb(original, *size, ImageFormat::kPng);
     VImage image = decode(out.bytes);
     cr_expect_eq(image.width(), int(size->width), "width %u", w);
@@ -170,7 +170,7 @@ Test(image, thumbnail_of_12_bit_avif_is_8_bit) {
 
 Test(image, thumbnail_of_garbage_is_io_error) {
   std::string_view text = "definitely not an image";
-  auto out = iafs::make_thumbnail(Bytes(text.begin(), text.end()), Dimensions{10, 10},
+  auto out = iafs::make_thumbnail(Bytes(text.begin(), text.end()), iafs::resize_plan(Dimensions{10, 10}),
                                   ImageFormat::kJpeg, 80);
   cr_assert_not(out.ok());
   cr_expect_eq(out.error().code, ErrorCode::kIo);
@@ -179,7 +179,7 @@ Test(image, thumbnail_of_garbage_is_io_error) {
 
 Test(image, thumbnail_refuses_heic_output) {
   auto out =
-      iafs::make_thumbnail(make_image(40, 30, ".jpg"), Dimensions{20, 15}, ImageFormat::kHeif, 80);
+      iafs::make_thumbnail(make_image(40, 30, ".jpg"), iafs::resize_plan(Dimensions{20, 15}), ImageFormat::kHeif, 80);
   cr_assert_not(out.ok());
   cr_expect_eq(out.error().code, ErrorCode::kIo);
 }
@@ -190,8 +190,8 @@ Test(image, thumbnails_are_made_concurrently) {
   std::vector<int> ok(8, 0);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
-      auto size = iafs::thumbnail_dimensions(480, 640, ThumbnailSpec{false, uint32_t(50 + i)});
-      auto out = iafs::make_thumbnail(original, *size, ImageFormat::kWebp, 70);
+      auto size = dimensions_of(480, 640, ThumbnailSpec{ThumbFit::kWidth, uint32_t(50 + i)});
+      auto out = iafs::make_thumbnail(original, iafs::resize_plan(*size), ImageFormat::kWebp, 70);
       auto info = iafs::probe_original(original, ImageFormat::kJpeg, all_formats());
       ok[i] = out.ok() && out->width == size->width && info.ok() && info->width == 480;
     });
@@ -204,4 +204,17 @@ Test(image, init_is_idempotent) {
   cr_expect(iafs::image_init("again").ok());
   cr_expect(iafs::image_init("again").ok());
   expect_probe(make_image(20, 10, ".png"), ImageFormat::kPng, 20, 10);
+}
+
+// A smart crop reads the scaled image twice (to choose, then to cut): from
+// the sequential load of the original that was a libvips error (EIO).
+Test(image, smart_crops_are_made) {
+  Bytes original = make_image(800, 400, ".jpg");
+  for (iafs::Crop crop : {iafs::Crop::kAttention, iafs::Crop::kEntropy}) {
+    iafs::ThumbnailPlan plan{Dimensions{100, 100}, Dimensions{200, 100}, crop, {}};
+    auto out = iafs::make_thumbnail(original, plan, ImageFormat::kPng, 80);
+    cr_assert(out.ok(), "%s", out.ok() ? "" : out.error().message.c_str());
+    cr_expect_eq(out->width, 100u);
+    cr_expect_eq(out->height, 100u);
+  }
 }

@@ -1,0 +1,51 @@
+// imageattachfs fsck STORE [--repair]: exit 0 clean, 1 all repaired, 2 damage
+// left or an error. Read-only beside a running daemon; --repair needs the
+// store's lock (the store unmounted).
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <string>
+
+#include "cli/commands.h"
+#include "store/fsck.h"
+
+namespace iafs {
+
+int run_fsck(int argc, char** argv) {
+  const std::string usage = "fsck: usage: imageattachfs fsck STORE [--repair]";
+  std::string store_dir;
+  bool repair = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--repair") {
+      repair = true;
+    } else if (store_dir.empty() && !arg.starts_with("-")) {
+      store_dir = arg;
+    } else {
+      return command_failed("fsck: unexpected '" + arg + "' (" + usage.substr(6) + ")", 2);
+    }
+  }
+  if (store_dir.empty()) return command_failed(usage, 2);
+  struct stat st;
+  if (stat((store_dir + "/data.mdb").c_str(), &st) != 0) {
+    return command_failed("fsck: " + store_dir + ": not a store (no data.mdb)", 2);
+  }
+  UniqueFd lock;
+  if (repair) {
+    auto locked = lock_store(store_dir);
+    if (!locked && locked.error().code == ErrorCode::kBusy) {
+      return command_failed(
+          "fsck: " + store_dir + ": the store is mounted; --repair needs it unmounted", 2);
+    }
+    if (!locked) return command_failed("fsck: " + locked.error().message, 2);
+    lock = std::move(*locked);
+  }
+  auto summary = fsck_store(store_dir, FsckOptions{repair},
+                            [](const std::string& line) { std::printf("%s\n", line.c_str()); });
+  std::fflush(stdout);
+  if (!summary) return command_failed("fsck: " + summary.error().message, 2);
+  std::printf("fsck %s: %s\n", store_dir.c_str(), fsck_summary_line(*summary).c_str());
+  return fsck_exit_status(*summary);
+}
+
+}  // namespace iafs

@@ -1,0 +1,60 @@
+#include "s3/options.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+namespace iafs::s3 {
+
+namespace {
+
+bool names_a_secret(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static constexpr std::array<std::string_view, 5> kWords = {"key", "secret", "token", "password",
+                                                             "credential"};
+  return std::any_of(kWords.begin(), kWords.end(),
+                     [&](std::string_view word) { return lower.find(word) != std::string::npos; });
+}
+
+}  // namespace
+
+Result<bool> apply_s3_option(std::string_view name, std::optional<std::string_view> value,
+                             S3Options& options) {
+  auto invalid = [](std::string text) { return make_error(ErrorCode::kInvalid, std::move(text)); };
+  if (names_a_secret(name)) {
+    return invalid("option " + std::string(name) +
+                   " refused: no option takes a secret (every user can read argv and "
+                   "/etc/fstab); credentials come from AWS_ACCESS_KEY_ID and "
+                   "AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, or the instance's role");
+  }
+  std::string* text = nullptr;
+  if (name == "s3") {
+    text = &options.spec;
+  } else if (name == "s3_endpoint") {
+    text = &options.endpoint;
+  } else if (name == "s3_region") {
+    text = &options.region;
+  } else if (name == "s3_profile") {
+    text = &options.profile;
+  } else if (name == "s3_path_style") {
+    if (value) return invalid("option s3_path_style takes no value");
+    options.path_style = true;
+    return true;
+  } else {
+    return false;
+  }
+  if (!value || value->empty()) return invalid("option " + std::string(name) + " needs a value");
+  *text = std::string(*value);
+  return true;
+}
+
+Result<Location> resolve_location(const S3Options& options, const Environment& env) {
+  std::string endpoint = options.endpoint;
+  if (endpoint.empty()) endpoint = resolve_endpoint(env).value_or("");
+  std::string region = options.region;
+  if (region.empty()) region = resolve_region(env, options.profile);
+  return make_location(options.spec, endpoint, region, options.path_style);
+}
+
+}  // namespace iafs::s3
