@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "attach/image_sets.h"
+#include "attach/thumbnail_pool.h"
 #include "cli/commands.h"
 #include "config/mount_options.h"
 #include "config/schema_parser.h"
@@ -122,7 +123,7 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
                      : StagingArea::open(options.store_dir + "/staging");
   if (!staging) return fail(staging.error().message), 1;
   (*staging)->set_scratch_ttl(static_cast<int64_t>(options.scratch_ttl_s) * 1000000000);
-  if (Status s = image_init("imageattachfs"); !s) return fail(s.error().message), 1;
+  if (Status s = image_init("imageattachfs", ThumbnailPool::kResizeNice); !s) return fail(s.error().message), 1;
   unsigned threads = options.thumb_threads != 0 ? options.thumb_threads
                                                 : std::max(1u, std::thread::hardware_concurrency());
   LoopSettings loop{options.single_thread, options.max_threads};

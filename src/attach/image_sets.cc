@@ -19,24 +19,10 @@ ImageSets::ImageSets(Store& store, const Schema& schema, StagingArea& staging,
     : store_(store),
       schema_(schema),
       staging_(staging),
-      decodes_(std::clamp<std::ptrdiff_t>(thumb_threads, 1, 1024)),
+      decodes_(thumb_threads),
       pool_(thumb_threads) {}
 
 namespace {
-
-// A permit to decode, held for one scope.
-class DecodePermit {
- public:
-  explicit DecodePermit(std::counting_semaphore<1024>& permits) : permits_(permits) {
-    permits_.acquire();
-  }
-  ~DecodePermit() { permits_.release(); }
-  DecodePermit(const DecodePermit&) = delete;
-  DecodePermit& operator=(const DecodePermit&) = delete;
-
- private:
-  std::counting_semaphore<1024>& permits_;
-};
 
 }  // namespace
 
@@ -143,19 +129,19 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
     auto plan = plan_thumbnail(original.width, original.height, spec,
                                attachment->thumbnails.enlarge, original.focus);
     if (!plan) return make_error(ErrorCode::kNotFound, "larger than the original");
-    // Not zeroed first: a 130 MB original is written once, by the copy.
-    std::unique_ptr<uint8_t[]> buffer(new uint8_t[original.size]);
-    std::span<uint8_t> bytes(buffer.get(), original.size);
-    Status read = store_.read_blob_into(original.blob, bytes);
-    if (!read) {
-      auto held = store_.has_blob(original.blob);
-      if (!held || *held) return read.error();  // the bytes are there: a real error
-      continue;                                 // replaced while reading
-    }
     Result<EncodedImage> thumb = make_error(ErrorCode::kIo, "not made");
     int64_t took_ns = 0;
     {
-      DecodePermit permit(decodes_);
+      DecodeGate::Permit permit(decodes_, original.size);  // before the copy
+      // Not zeroed first: a 130 MB original is written once, by the copy.
+      std::unique_ptr<uint8_t[]> buffer(new uint8_t[original.size]);
+      std::span<uint8_t> bytes(buffer.get(), original.size);
+      Status read = store_.read_blob_into(original.blob, bytes);
+      if (!read) {
+        auto held = store_.has_blob(original.blob);
+        if (!held || *held) return read.error();  // the bytes are there: a real error
+        continue;                                 // replaced while reading
+      }
       int64_t start = monotonic_ns();
       int quality = spec.fit == ThumbFit::kLqip ? kLqipQuality
                                                 : attachment->thumbnails.quality_for(spec.format);
@@ -226,22 +212,20 @@ Result<ApplyOutcome> ImageSets::store_original(const ImagePath& path, const Atta
 Result<AttachOriginal> ImageSets::judge_original(const ImagePath& path,
                                                  std::span<const uint8_t> bytes,
                                                  int64_t mtime_ns, int64_t created_ns) {
+  DecodeGate::Permit permit(decodes_, bytes.size());
+  return judge(path, bytes, mtime_ns, created_ns);
+}
+
+Result<AttachOriginal> ImageSets::judge(const ImagePath& path, std::span<const uint8_t> bytes,
+                                        int64_t mtime_ns, int64_t created_ns) {
   if (Status s = writable("commit"); !s) return s.error();
   const AttachmentSchema* attachment = attachment_of(path.set);
   if (attachment == nullptr) return make_error(ErrorCode::kInvalid, "unknown attachment");
   if (bytes.empty()) return make_error(ErrorCode::kInvalid, "empty file: not an image");
-  Result<ImageInfo> info = make_error(ErrorCode::kIo, "not probed");
-  {
-    DecodePermit permit(decodes_);
-    info = probe_original(bytes, path.original_format, attachment->originals);
-  }
+  Result<ImageInfo> info = probe_original(bytes, path.original_format, attachment->originals);
   if (!info) return info.error();
   // Computed once, at commit: what a page shows before the image arrives.
-  Result<Placeholders> placeholders = make_error(ErrorCode::kIo, "not made");
-  {
-    DecodePermit permit(decodes_);
-    placeholders = make_placeholders(bytes);
-  }
+  Result<Placeholders> placeholders = make_placeholders(bytes);
   if (!placeholders) {
     return make_error(ErrorCode::kInvalid, "decodes but cannot be resized: " +
                                                placeholders.error().message);

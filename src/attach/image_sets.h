@@ -11,13 +11,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <semaphore>
 #include <span>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "attach/decode_gate.h"
 #include "attach/file_version.h"
 #include "attach/metrics.h"
 #include "attach/removed_thumbnails.h"
@@ -299,6 +299,10 @@ class ImageSets {
                                                   pid_t opener);
   // Counts an upload refused with `error` under its reason.
   void count_refusal(const Error& error);
+  // judge_original without taking a decode permit (the caller holds one for
+  // `bytes`).
+  Result<AttachOriginal> judge(const ImagePath& path, std::span<const uint8_t> bytes,
+                               int64_t mtime_ns, int64_t created_ns);
   // Calls `fn` on each open upload of the original `path`, under the
   // registry's lock; returns whether there was one.
   bool for_each_upload_of(const ImagePath& path, const std::function<void(StagedFile&)>& fn);
@@ -313,7 +317,7 @@ class ImageSets {
   Counter uploads_committed_;   // commits that changed the original
   std::array<Counter, kRefusalReasons> uploads_refused_;
   SecondsHistogram thumbnail_seconds_;     // decode + resize + encode of each one made
-  std::counting_semaphore<1024> decodes_;  // permits for a decode (see the constructor)
+  DecodeGate decodes_;  // permits for a decode of an original, by count and bytes
   std::mutex uploads_mutex_;
   std::multimap<ImageSetKey, StagedFile*> uploads_;  // open uploads, by set
   std::map<pid_t, unsigned> uploads_by_opener_;      // uploads_mutex_

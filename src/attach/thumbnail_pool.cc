@@ -5,17 +5,11 @@
 
 #include <cerrno>
 
+#include "base/heap.h"
+#include "image/image.h"
 #include "log/log.h"
 
 namespace iafs {
-namespace {
-
-// Resizes yield the CPU to everything else the daemon and the machine do: a
-// burst of new thumbnails must not slow reads of cached ones (on Linux,
-// nice applies to the calling thread).
-constexpr int kResizeNice = 10;  // added to the daemon's own
-
-}  // namespace
 
 ThumbnailPool::ThumbnailPool(unsigned threads, size_t max_background)
     : max_background_(max_background) {
@@ -130,9 +124,11 @@ void ThumbnailPool::work() {
       job.running = true;
       make = std::move(job.make);
     }
+    image_renice_workers();  // the threads libvips resizes on
     Result<FileVersion> result = make();
     std::vector<Done> waiters;
     bool requeued = false;
+    bool idle = false;
     {
       std::lock_guard lock(mutex_);
       auto it = jobs_.find(key);
@@ -150,12 +146,15 @@ void ThumbnailPool::work() {
         jobs_.erase(it);
       }
       if (background) --background_running_;
+      idle = jobs_.empty();
     }
     // A background slot freed, or a job queued: another thread may take it.
     if (background || requeued) wake_.notify_one();
     for (Done& done : waiters) {
       if (done) done(result);
     }
+    // The resizes' buffers, freed, go back to the kernel once the work is done.
+    if (idle) release_free_heap();
   }
 }
 

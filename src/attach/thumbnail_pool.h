@@ -26,6 +26,11 @@ class ThumbnailPool {
   using Make = std::function<Result<FileVersion>()>;
   using Done = std::function<void(const Result<FileVersion>&)>;
 
+  // Added to the daemon's nice on the pool's threads, and on libvips' own
+  // (image_init, and image_renice_workers before each job): a burst of new
+  // thumbnails must not slow reads of cached ones.
+  static constexpr int kResizeNice = 10;
+
   // Background jobs queued at most (beyond: dropped, see submit_background).
   static constexpr size_t kMaxBackgroundQueued = 4096;
 

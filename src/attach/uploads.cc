@@ -7,11 +7,15 @@
 
 #include "attach/image_sets.h"
 #include "base/clock.h"
+#include "base/heap.h"
 #include "log/log.h"
 #include "path/path.h"
 
 namespace iafs {
 namespace {
+
+// Bytes from which a commit gives the freed memory back at once.
+constexpr off_t kLargeOriginal = off_t{16} << 20;
 
 // The staged bytes, read again from the file as the store stores them.
 class StagedSource final : public BlobSource {
@@ -94,16 +98,21 @@ Result<ApplyOutcome> ImageSets::commit_upload(StagedFile& upload) {
     // bytes are stored: the store reads them again from the staged file
     // (which writes and truncations cannot change while we hold its lock),
     // and checks as it stores them that they hash to the judged id.
+    // The permit covers the snapshot and the store's copy (DecodeGate).
+    DecodeGate::Permit permit(decodes_, size);
     Result<AttachOriginal> op = make_error(ErrorCode::kIo, "not judged");
     {
       auto bytes = read_whole(upload.fd(), size, "read of the staged bytes");
       if (!bytes) return bytes.error();
-      op = judge_original(upload.path(), *bytes, upload.commit_mtime(), upload.commit_created());
+      op = judge(upload.path(), *bytes, upload.commit_mtime(), upload.commit_created());
     }
     if (!op) return op.error();
     op->focus = upload.commit_focus();
     return store_original(upload.path(), *op, StagedSource(upload.fd(), size));
   }();
+  // A large original's snapshot and LMDB's dirty pages, freed, stay in the
+  // allocator's arenas otherwise (the next resize would add to them).
+  if (auto st = upload.stat(); st && st->st_size >= kLargeOriginal) release_free_heap();
   upload.refusal_.reset();
   if (!judged) upload.refusal_ = judged.error();
   if (judged && judged->changed) uploads_committed_.add();

@@ -17,7 +17,15 @@ namespace iafs {
 // Starts libvips for this process: operation cache off, untrusted loaders
 // blocked, every loader blocked but jpeg, png, webp, gif and heif; libvips'
 // log routed into ours at debug level. Call once, after any fork().
-Status image_init(const char* argv0);
+// `worker_nice` is what image_renice_workers() adds to the caller's nice.
+Status image_init(const char* argv0, int worker_nice = 0);
+
+// libvips computes on the threads of its worker pool, not on the thread that
+// asks: glib makes a worker on the thread that first needs one, at that
+// thread's nice, and keeps it for whatever libvips runs next. Raises every
+// libvips worker below it to the nice image_init() chose (a no-op when that
+// added nothing). Cheap: a look at this process's thread names.
+void image_renice_workers();
 
 // Stops libvips (vips_shutdown). Call once at exit.
 void image_shutdown();

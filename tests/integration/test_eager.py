@@ -32,6 +32,20 @@ MADE = re.compile(r"info: thumbnail (\S+): made (\d+)x(\d+) in")
 DEADLINE_S = 90  # a bound for polling (ctest allows 120 s), never asserted on
 
 
+def task_nice_and_ticks(pid):
+    """{tid: (nice, user + system clock ticks)} of each thread of `pid`."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # ended meanwhile
+            continue
+        # After the name: state is field 3, utime 14, stime 15, nice 19.
+        out[int(tid)] = (int(fields[16]), int(fields[11]) + int(fields[12]))
+    return out
+
+
 class EagerTest(MountedTestCase):
     def setUp(self):
         # Two resize threads: background work takes one of them at most, so
@@ -231,6 +245,26 @@ class EagerTest(MountedTestCase):
         self.mount.stop()
         fsck = run(BINARY, "fsck", self.mount.store, check=False)
         self.assertEqual(fsck.returncode, 0, fsck.stdout + fsck.stderr)
+
+    def test_resizes_run_ten_nice_levels_below_the_daemon_libvips_workers_too(self):
+        # libvips computes on a glib pool's threads, which copy the scheduling
+        # of the thread that started libvips, not of the resize thread asking.
+        photo = self.image("photo.png", 2400, 1600)  # PNG: no shrink-on-load
+        self.upload("users/1/picture/original.png", photo)
+        self.assertIn("lqip.webp", self.wait_listed("users/1/picture", {"lqip.webp"}))
+        pid = self.mount.proc.pid
+        base = task_nice_and_ticks(pid)[pid][0]
+        before = task_nice_and_ticks(pid)
+        for width in (1900, 1700, 1500, 1300, 1100, 900):
+            self.read(self.p(f"users/1/picture/thumb/{width}.webp"))
+        after = task_nice_and_ticks(pid)
+        spent = {tid: ticks - before.get(tid, (0, 0))[1] for tid, (_, ticks) in after.items()}
+        total = sum(spent.values())
+        low = sum(t for tid, t in spent.items() if after[tid][0] >= base + 10)
+        self.assertGreater(total, 10, "six resizes took under 0.1 s of CPU?")
+        self.assertGreaterEqual(low / total, 0.8,
+                                f"{low} of {total} ticks at nice {base + 10} or more: " +
+                                str({tid: (after[tid][0], t) for tid, t in spent.items() if t}))
 
     def test_a_read_only_mount_makes_none(self):
         photo = self.image("photo.jpg", 800, 600)

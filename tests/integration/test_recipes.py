@@ -411,8 +411,9 @@ class RecipeTest(unittest.TestCase):
     # --- 9. quality per format --------------------------------------------
 
     def test_quality_per_format(self):
-        m = self.mount(schema="[posts.photos]\nmultiple = true\nquality.webp = 30\n\n"
-                              "[users.picture]\nquality.webp = 90\n\n"
+        m = self.mount(schema="[posts.photos]\nmultiple = true\nquality.webp = 30\n"
+                              "quality.avif = 20\n\n"
+                              "[users.picture]\nquality.webp = 90\nquality.avif = 80\n\n"
                               "[users.cover]\nquality = 30\nquality.webp = 90\n")
         source = self.image("a.jpg", 1200, 800)
         run("cp", source, m.path("posts/1/photos/0/original.jpg"))
@@ -425,6 +426,8 @@ class RecipeTest(unittest.TestCase):
         low, high = thumb("posts/1/photos/0", "600.webp"), thumb("users/1/picture", "600.webp")
         self.assertLess(len(low), len(high) * 0.8)
         self.assertEqual(thumb("users/1/cover", "600.webp"), high)  # quality.webp wins
+        self.assertLess(len(thumb("posts/1/photos/0", "300.avif")),
+                        len(thumb("users/1/picture", "300.avif")) * 0.8)
         # jpg takes `quality` (85 by default), whatever quality.webp says.
         self.assertEqual(thumb("posts/1/photos/0", "600.jpg"), thumb("users/1/picture", "600.jpg"))
         self.assertLess(len(thumb("users/1/cover", "600.jpg")),
