@@ -22,10 +22,6 @@ ImageSets::ImageSets(Store& store, const Schema& schema, StagingArea& staging,
       decodes_(thumb_threads),
       pool_(thumb_threads) {}
 
-namespace {
-
-}  // namespace
-
 Status ImageSets::writable(const char* what) const {
   if (!store_.read_only()) return Status::Ok();
   return make_error(ErrorCode::kReadOnly, std::string(what) + ": the mount is read-only");

@@ -112,7 +112,9 @@ Result<ApplyOutcome> ImageSets::commit_upload(StagedFile& upload) {
   }();
   // A large original's snapshot and LMDB's dirty pages, freed, stay in the
   // allocator's arenas otherwise (the next resize would add to them).
-  if (auto st = upload.stat(); st && st->st_size >= kLargeOriginal) release_free_heap();
+  if (auto st = upload.stat(); st && st->st_size >= kLargeOriginal) {
+    release_free_heap(/*even_if_recent=*/true);
+  }
   upload.refusal_.reset();
   if (!judged) upload.refusal_ = judged.error();
   if (judged && judged->changed) uploads_committed_.add();
