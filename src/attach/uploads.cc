@@ -15,7 +15,7 @@ namespace iafs {
 namespace {
 
 // Bytes from which a commit gives the freed memory back at once.
-constexpr off_t kLargeOriginal = off_t{16} << 20;
+constexpr uint64_t kLargeOriginal = uint64_t{16} << 20;
 
 // The staged bytes, read again from the file as the store stores them.
 class StagedSource final : public BlobSource {
@@ -89,10 +89,11 @@ Result<std::unique_ptr<StagedFile>> ImageSets::open_upload(const ImagePath& path
 Result<ApplyOutcome> ImageSets::commit_upload(StagedFile& upload) {
   if (Status s = writable("commit"); !s) return s.error();
   std::lock_guard lock(upload.mutex_);
+  uint64_t size = 0;
   auto judged = [&]() -> Result<ApplyOutcome> {
     auto st = upload.stat();
     if (!st) return st.error();
-    uint64_t size = static_cast<uint64_t>(st->st_size);
+    size = static_cast<uint64_t>(st->st_size);
     if (Status s = check_original_size(upload.path(), size); !s) return s.error();
     // Judged and hashed on one private snapshot, which is freed before the
     // bytes are stored: the store reads them again from the staged file
@@ -112,9 +113,7 @@ Result<ApplyOutcome> ImageSets::commit_upload(StagedFile& upload) {
   }();
   // A large original's snapshot and LMDB's dirty pages, freed, stay in the
   // allocator's arenas otherwise (the next resize would add to them).
-  if (auto st = upload.stat(); st && st->st_size >= kLargeOriginal) {
-    release_free_heap(/*even_if_recent=*/true);
-  }
+  if (size >= kLargeOriginal) release_free_heap(/*even_if_recent=*/true);
   upload.refusal_.reset();
   if (!judged) upload.refusal_ = judged.error();
   if (judged && judged->changed) uploads_committed_.add();
