@@ -29,6 +29,7 @@
 #include "service/mountpoints.h"
 #include "service/notify.h"
 #include "store/store.h"
+#include "sync/bucket_mount.h"
 
 namespace iafs {
 namespace {
@@ -80,9 +81,60 @@ StoreOptions store_options(const MountOptions& options) {
       options.max_threads + (options.thumb_threads != 0 ? options.thumb_threads : 256);
   s.max_readers = std::max(1024u, 2 * threads + 64);
   s.nometasync = options.nometasync;
-  s.read_only = options.read_only;
+  // A read-only mount on a bucket still applies the bucket's log.
+  s.read_only = options.read_only && options.s3_options.empty();
   return s;
 }
+
+// A mount on a bucket: what the bucket said at mount, and its options.
+struct OnBucket {
+  s3::S3Options options;
+  sync::BucketPlan plan;
+};
+
+// The -o s3... options; none names a secret (nor may any other option).
+Result<std::optional<s3::S3Options>> bucket_options(const MountOptions& options) {
+  s3::S3Options s3;
+  for (const auto& [name, value] : options.s3_options) {
+    auto taken = s3::apply_s3_option(name, value, s3);
+    if (!taken) return taken.error();
+    if (!*taken) return make_error(ErrorCode::kInvalid, "unknown option " + name);
+  }
+  for (const std::string& option : options.fuse_options) {
+    s3::S3Options ignored;
+    size_t equals = option.find('=');
+    auto taken = s3::apply_s3_option(option.substr(0, equals), std::nullopt, ignored);
+    if (!taken) return taken.error();
+  }
+  if (options.s3_options.empty()) return std::optional<s3::S3Options>();
+  if (s3.spec.empty()) return make_error(ErrorCode::kInvalid, "s3 options without -o s3=BUCKET");
+  return std::optional<s3::S3Options>(std::move(s3));
+}
+
+// Reads the bucket's fs.json and probes it (before the kernel mount): its
+// schema is the mount's; a bucket that cannot be written safely is mounted
+// read-only, with one line saying why.
+Result<OnBucket> plan_on_bucket(MountOptions& options, s3::S3Options s3) {
+  std::string schema_text(default_schema_text());
+  if (!options.schema_path.empty()) {
+    auto text = read_schema_text(options.schema_path);
+    if (!text) return text.error();
+    schema_text = std::move(text).value();
+  }
+  auto plan = sync::plan_bucket(s3, schema_text, !options.schema_path.empty());
+  if (!plan) return plan.error();
+  for (const std::string& line : plan->lines) {
+    std::fprintf(stderr, "imageattachfs: %s\n", line.c_str());
+  }
+  if (!plan->writable && !options.read_only) {
+    options.read_only = true;
+    options.fuse_options.emplace_back("ro");
+  }
+  return OnBucket{std::move(s3), std::move(plan).value()};
+}
+
+// -o cache_size's default (SCALEOUT.md §10).
+constexpr uint64_t kDefaultCacheSize = 10ull << 30;
 
 // Readahead of the mounts: as large as a READ may be (max_read, max_write).
 constexpr unsigned kReadaheadKib = 1024;
@@ -115,9 +167,16 @@ Result<Mounted> mount_session(const MountOptions& options, Filesystem& fs,
 
 // Serves the main mount until it ends, and the serve mount (if any) beside it.
 int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
-          Filesystem* serve_fs, fuse_session* serve_session, const Schema& schema) {
+          Filesystem* serve_fs, fuse_session* serve_session, const Schema& schema,
+          const OnBucket* bucket) {
   auto store = Store::open(options.store_dir, store_options(options));
   if (!store) return fail(store.error().message), 1;
+  std::unique_ptr<sync::BucketHost> host;
+  if (bucket != nullptr) {
+    auto opened = sync::BucketHost::open(bucket->plan, bucket->options, **store, options.read_only);
+    if (!opened) return fail(opened.error().message), 1;
+    host = std::move(opened).value();
+  }
   auto staging = options.read_only
                      ? Result(StagingArea::open_read_only(options.store_dir + "/staging"))
                      : StagingArea::open(options.store_dir + "/staging");
@@ -130,17 +189,31 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
   int rc;
   {
     // Before the sets: the resize pool (stopped with them) tells it of thumbnails stored.
+    EvictedFn forget_evicted = [&fs, serve_fs](const std::vector<EvictedThumbnail>& evicted) {
+      fs.forget_evicted(evicted);
+      if (serve_fs != nullptr) serve_fs->forget_evicted(evicted);
+    };
     std::unique_ptr<ThumbnailBudget> budget;
     if (options.thumb_budget != 0) {
-      budget = std::make_unique<ThumbnailBudget>(
-          **store, schema, options.thumb_budget,
-          [&fs, serve_fs](const std::vector<EvictedThumbnail>& evicted) {
-            fs.forget_evicted(evicted);
-            if (serve_fs != nullptr) serve_fs->forget_evicted(evicted);
-          });
+      budget = std::make_unique<ThumbnailBudget>(**store, schema, options.thumb_budget,
+                                                 forget_evicted);
     }
-    ImageSets sets(**store, schema, **staging, threads);
+    std::unique_ptr<CacheBudget> cache;
+    if (bucket != nullptr) {
+      cache = std::make_unique<CacheBudget>(
+          **store, schema, options.cache_size.value_or(kDefaultCacheSize), forget_evicted);
+    }
+    ImageSets sets(**store, schema, **staging, threads, host ? &host->committer() : nullptr);
     sets.set_thumbnail_budget(budget.get());
+    sets.set_cache_budget(cache.get());
+    if (host) {
+      host->on_remote_change([&fs, serve_fs, &sets](const auto& changes) {
+        fs.forget_remote(changes);
+        if (serve_fs != nullptr) serve_fs->forget_remote(changes);
+        for (const auto& [op, outcome] : changes) sets.another_host_changed(op, outcome);
+      });
+    }
+    if (cache) cache->start();
     sets.set_eager_thumbnails(!options.read_only);  // README "Made at upload"
     if (budget) budget->start();
     fs.set_sets(&sets);
@@ -151,11 +224,17 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
       serve_loop->start();
       log_info("serving " + options.store_dir + " read-only at " + options.serve_point);
     }
+    if (host) {
+      host->start();
+      log_info("on bucket " + bucket->options.spec + " as host " + bucket->plan.host);
+    }
     log_info("serving " + options.store_dir + " at " + options.mountpoint +
              (options.read_only ? " (read-only)" : ""));
     notify_ready("serving " + options.store_dir + " at " + options.mountpoint);
     rc = run_loop(session, loop);
     if (budget) budget->stop();
+    if (cache) cache->stop();
+    if (host) host->stop();
     notify_stopping();
     if (rc == 0) {
       log_info(options.mountpoint + " was unmounted: stopping");
@@ -175,6 +254,29 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
   // stop, SIGINT, SIGHUP): a clean stop.
   bool stopped = rc == 0 || rc == SIGTERM || rc == SIGINT || rc == SIGHUP;
   return stopped ? 0 : 1;
+}
+
+// Opens the store once to check it (and closes it: LMDB does not survive
+// fork()). A bucket's store mounts only with -o s3=; a store holding sets of
+// its own never does.
+Status check_store(const MountOptions& options, bool on_bucket) {
+  auto store = Store::open(options.store_dir, store_options(options));
+  if (!store) return store.error();
+  auto origin = (*store)->log_origin();
+  if (!origin) return origin.error();
+  if (!on_bucket && *origin) {
+    return make_error(ErrorCode::kInvalid, "holds a bucket's store: mount it with its -o s3=");
+  }
+  if (on_bucket && !*origin) {
+    auto totals = (*store)->totals();
+    if (!totals) return totals.error();
+    if (totals->originals > 0) {
+      return make_error(ErrorCode::kInvalid,
+                        "holds image sets of its own, not of the bucket's log: mount it without "
+                        "-o s3=, or give the bucket an empty store directory");
+    }
+  }
+  return Status::Ok();
 }
 
 // glibc gives each thread that allocates an arena of its own, up to 8 per
@@ -223,19 +325,35 @@ int run(int argc, char** argv) {
                                 options->store_dir);
     if (!s) return fail(s.error().message);
   }
-  Result<Schema> schema = options->schema_path.empty() ? Result<Schema>(default_schema())
-                                                       : load_schema(options->schema_path);
-  if (!schema) return fail(schema.error().message);
+  auto s3 = bucket_options(*options);
+  if (!s3) return fail(s3.error().message);
+  if (options->cache_size && !*s3) {
+    return fail("cache_size: only a store on a bucket (-o s3=) caches: drop cache_size");
+  }
   if (options->thumb_budget != 0 && options->read_only) {
     return fail("thumb_budget: a read-only mount evicts nothing (drop ro or thumb_budget)");
   }
-  auto lock = lock_store(options->store_dir, options->read_only);
+  auto lock = lock_store(options->store_dir, options->read_only && !*s3);
   if (!lock) return fail(lock.error().message);
-  {
-    // Open and close once to check it; LMDB does not survive the fork below.
-    auto check = Store::open(options->store_dir, store_options(*options));
-    if (!check) return fail(check.error().message);
+  // Before the bucket is touched: a mount refused here writes nothing there.
+  if (Status s = check_store(*options, s3->has_value()); !s) {
+    return fail(options->store_dir + ": " + s.error().message);
   }
+  std::optional<OnBucket> bucket;
+  if (*s3) {
+    auto planned = plan_on_bucket(*options, std::move(**s3));
+    if (!planned) return fail(planned.error().message);
+    bucket = std::move(planned).value();
+    // Open and close once; LMDB does not survive the fork below.
+    auto store = Store::open(options->store_dir, store_options(*options));
+    Status tied = store ? (*store)->begin_log(bucket->plan.origin) : Status(store.error());
+    if (!tied) return fail(options->store_dir + ": " + tied.error().message);
+  }
+  Result<Schema> schema =
+      bucket ? parse_schema(bucket->plan.schema_text, "the bucket's fs.json")
+             : options->schema_path.empty() ? Result<Schema>(default_schema())
+                                            : load_schema(options->schema_path);
+  if (!schema) return fail(schema.error().message);
 
   Filesystem fs(options->store_dir, options->uid.value_or(getuid()),
                 options->gid.value_or(getgid()), options->umask);
@@ -257,7 +375,8 @@ int run(int argc, char** argv) {
   if (fuse_daemonize(options->foreground || options->debug) != 0) return fail("cannot daemonize");
   if (!options->foreground && !options->debug) log_use_syslog();
   exit_line.status = serve(main_mount->session.get(), *options, fs,
-                           serve_fs ? &*serve_fs : nullptr, serve_mount->session.get(), *schema);
+                           serve_fs ? &*serve_fs : nullptr, serve_mount->session.get(), *schema,
+                           bucket ? &*bucket : nullptr);
   return *exit_line.status;
 }
 

@@ -47,4 +47,10 @@ void ImageSets::queue_eager_thumbnails(const ImageSetKey& set) {
   }
 }
 
+void ImageSets::another_host_changed(const Op& op, const ApplyOutcome& outcome) {
+  const auto* attach = std::get_if<AttachOriginal>(&op.change);
+  if (attach == nullptr || !eager_on_) return;
+  if (!outcome.before || outcome.before->blob != attach->blob) queue_eager_thumbnails(attach->set);
+}
+
 }  // namespace iafs

@@ -37,7 +37,8 @@ Result<ApplyOutcome> ImageSets::set_focus(const ImagePath& path,
     if (uploading && held.error().code == ErrorCode::kNotFound) return ApplyOutcome{};
     return held.error();
   }
-  auto applied = store_.apply(Op{SetFocus{path.set, focus}, now_ns()});
+  auto applied =
+      committer_.commit(Op{SetFocus{path.set, focus}, now_ns()}, SpanSource({}), path.original_ext);
   // Removed meanwhile, but an upload of it is open: its commit sets it.
   if (!applied && uploading && applied.error().code == ErrorCode::kNotFound) return ApplyOutcome{};
   // removexattr of an attribute it does not have: ENODATA, as on any file.

@@ -15,8 +15,10 @@
 namespace iafs {
 
 ImageSets::ImageSets(Store& store, const Schema& schema, StagingArea& staging,
-                     unsigned thumb_threads)
+                     unsigned thumb_threads, Committer* committer)
     : store_(store),
+      local_committer_(committer == nullptr ? std::make_unique<LocalCommitter>(store) : nullptr),
+      committer_(committer != nullptr ? *committer : *local_committer_),
       schema_(schema),
       staging_(staging),
       decodes_(thumb_threads),
@@ -37,30 +39,41 @@ uint64_t ImageSets::max_bytes_of(const ImagePath& path) const {
 }
 
 Result<FileVersion> ImageSets::find_original(const ImagePath& path) {
-  auto record = store_.get_set(path.set);
-  if (!record) return record.error();
-  if (!record->has_value() || (*record)->ext != path.original_ext) {
-    return make_error(ErrorCode::kNotFound, "no such original");
+  // A miss may be another host's news: learnt once before it is answered.
+  for (bool caught_up = false;; caught_up = true) {
+    auto record = store_.get_set(path.set);
+    if (!record) return record.error();
+    if (record->has_value() && (*record)->ext == path.original_ext) return version_of(**record);
+    if (caught_up || !committer_.catch_up()) {
+      return make_error(ErrorCode::kNotFound, "no such original");
+    }
   }
-  return version_of(**record);
 }
 
 Result<ThumbnailLookup> ImageSets::find_thumbnail(const ImagePath& path, pid_t looker) {
   if (removed_thumbnails_.hides(looker, path)) {
     return make_error(ErrorCode::kNotFound, "just removed by this thread");
   }
-  auto record = store_.get_set(path.set);
-  if (!record) return record.error();
-  if (!record->has_value()) return make_error(ErrorCode::kNotFound, "the set holds no original");
-  const SetRecord& original = **record;
   const AttachmentSchema* attachment = attachment_of(path.set);
   if (attachment == nullptr) return make_error(ErrorCode::kNotFound, "unknown attachment");
-  if (!plan_thumbnail(original.width, original.height, path.thumbnail,
-                      attachment->thumbnails.enlarge, original.focus)) {
-    return make_error(ErrorCode::kNotFound, "larger than the original (" +
-                                                std::to_string(original.width) + "x" +
-                                                std::to_string(original.height) + ")");
+  auto record = store_.get_set(path.set);
+  // A miss may be another host's news: learnt once before it is answered.
+  for (bool caught_up = false;; caught_up = true) {
+    if (!record) return record.error();
+    Status allowed = Status::Ok();
+    if (!record->has_value()) {
+      allowed = make_error(ErrorCode::kNotFound, "the set holds no original");
+    } else if (!plan_thumbnail((*record)->width, (*record)->height, path.thumbnail,
+                               attachment->thumbnails.enlarge, (*record)->focus)) {
+      allowed = make_error(ErrorCode::kNotFound, "larger than the original (" +
+                                                     std::to_string((*record)->width) + "x" +
+                                                     std::to_string((*record)->height) + ")");
+    }
+    if (allowed) break;
+    if (caught_up || !committer_.catch_up()) return allowed.error();
+    record = store_.get_set(path.set);
   }
+  const SetRecord& original = **record;
   auto thumb = store_.get_thumbnail(path.set, path.thumbnail);
   if (!thumb) return thumb.error();
   ThumbnailLookup lookup;
@@ -92,16 +105,6 @@ void ImageSets::make_thumbnail(const ImagePath& path, ThumbnailPool::Done done) 
   pool_.submit(path_string(path), std::move(make), std::move(done));
 }
 
-namespace {
-
-Result<EncodedImage> lqip_of(std::span<const uint8_t> original) {
-  auto made = make_placeholders(original);
-  if (!made) return made.error();
-  return EncodedImage{std::move(made->lqip), made->lqip_width, made->lqip_height};
-}
-
-}  // namespace
-
 // Runs on a pool thread. When the original is replaced meanwhile, makes the
 // thumbnail of the new one: a reader asked for the name, and the name now
 // shows the new original. Gives up (kIo) only after many replacements in a row.
@@ -125,43 +128,21 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
     auto plan = plan_thumbnail(original.width, original.height, spec,
                                attachment->thumbnails.enlarge, original.focus);
     if (!plan) return make_error(ErrorCode::kNotFound, "larger than the original");
-    Result<EncodedImage> thumb = make_error(ErrorCode::kIo, "not made");
     int64_t took_ns = 0;
-    {
-      DecodeGate::Permit permit(decodes_, original.size);  // before the copy
-      // Not zeroed first: a 130 MB original is written once, by the copy.
-      std::unique_ptr<uint8_t[]> buffer(new uint8_t[original.size]);
-      std::span<uint8_t> bytes(buffer.get(), original.size);
-      Status read = store_.read_blob_into(original.blob, bytes);
-      if (!read) {
-        auto held = store_.has_blob(original.blob);
-        if (!held || *held) return read.error();  // the bytes are there: a real error
-        continue;                                 // replaced while reading
-      }
-      int64_t start = monotonic_ns();
-      int quality = spec.fit == ThumbFit::kLqip ? kLqipQuality
-                                                : attachment->thumbnails.quality_for(spec.format);
-      if (spec.fit == ThumbFit::kLqip) {
-        thumb = lqip_of(bytes);  // the preview the placeholders are computed on
-      } else {
-        thumb = iafs::make_thumbnail(bytes, *plan, spec.format, quality);
-      }
-      took_ns = monotonic_ns() - start;
-    }
-    ++resizes_;
-    if (!thumb) {
-      return make_error(ErrorCode::kIo, "cannot make thumbnail: " + thumb.error().message);
-    }
+    bool replaced = false;
+    auto thumb = thumbnail_of(original, spec, *plan, *attachment, took_ns, replaced);
+    if (replaced) continue;  // replaced while it was read
+    if (!thumb) return thumb.error();
     bool stored_now = false;
     auto put = store_.put_thumbnail(set, spec, original.blob, thumb->bytes, thumb->width,
-                                    thumb->height, now_ns(), &stored_now, original.focus);
+                                    thumb->height, thumb->created_ns, &stored_now, original.focus);
     if (put) {
       if (stored_now) {
         if (stored_now_out != nullptr) *stored_now_out = true;
         if (budget_ != nullptr) budget_->stored();
         thumbnails_made_.add();
-        thumbnail_seconds_.observe_ns(took_ns);
-        if (log_enabled(LogLevel::kInfo)) {
+        if (took_ns != 0) thumbnail_seconds_.observe_ns(took_ns);
+        if (took_ns != 0 && log_enabled(LogLevel::kInfo)) {
           log_info("thumbnail " + path_string(thumbnail_path(set, attachment->multiple, spec)) +
                    ": made " + std::to_string(thumb->width) + "x" +
                    std::to_string(thumb->height) + " in " + std::to_string(took_ns / 1000000) +
@@ -183,7 +164,24 @@ void ImageSets::unpin(const FileVersion& version) { store_.unpin(version.blob); 
 
 Status ImageSets::read(const FileVersion& version, uint64_t offset, uint64_t length,
                        const BlobReadSink& sink) {
-  return store_.read_blob(version.blob, version.size, offset, length, sink);
+  return read_fetched(version.blob, version.size, [&] {
+    return store_.read_blob(version.blob, version.size, offset, length, sink);
+  });
+}
+
+Status ImageSets::read_fetched(const BlobId& id, uint64_t size,
+                               const std::function<Status()>& read) {
+  constexpr int kAttempts = 4;
+  Status status = Status::Ok();
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (cache_ != nullptr) cache_->used(id);
+    if (Status fetched = committer_.fetch(id, size); !fetched) return fetched;
+    status = read();
+    if (status) return status;
+    auto cached = store_.blob_cached(id);
+    if (!cached || *cached) return status;  // the bytes are here: a real error
+  }
+  return status;
 }
 
 Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
@@ -196,7 +194,7 @@ Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
 
 Result<ApplyOutcome> ImageSets::store_original(const ImagePath& path, const AttachOriginal& op,
                                                const BlobSource& bytes) {
-  Result<ApplyOutcome> applied = store_.apply(Op{op, now_ns()}, bytes);
+  Result<ApplyOutcome> applied = committer_.commit(Op{op, now_ns()}, bytes, {});
   if (applied && applied->changed) {
     log_info("upload " + path_string(path) + ": committed " + std::to_string(op.size) +
              " bytes, " + std::to_string(op.width) + "x" + std::to_string(op.height));
@@ -244,7 +242,7 @@ Result<AttachOriginal> ImageSets::judge(const ImagePath& path, std::span<const u
 
 Result<ApplyOutcome> ImageSets::remove_original(const ImagePath& path) {
   if (Status s = writable("remove"); !s) return s.error();
-  return store_.apply(Op{RemoveSet{path.set, path.original_ext}, now_ns()});
+  return committer_.commit(Op{RemoveSet{path.set, path.original_ext}, now_ns()});
 }
 
 Status ImageSets::remove_thumbnail(const ImagePath& path, pid_t remover) {
@@ -256,7 +254,8 @@ Status ImageSets::remove_thumbnail(const ImagePath& path, pid_t remover) {
 
 Result<ApplyOutcome> ImageSets::set_mtime(const ImagePath& original, int64_t mtime_ns) {
   if (Status s = writable("set the mtime"); !s) return s.error();
-  return store_.apply(Op{SetMtime{original.set, mtime_ns}, now_ns()});
+  return committer_.commit(Op{SetMtime{original.set, mtime_ns}, now_ns()}, SpanSource({}),
+                           original.original_ext);
 }
 
 }  // namespace iafs

@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "attach/cache_budget.h"
 #include "attach/decode_gate.h"
 #include "attach/file_version.h"
 #include "attach/metrics.h"
@@ -28,9 +29,12 @@
 #include "imageattachfs/image_path.h"
 #include "imageattachfs/result.h"
 #include "imageattachfs/schema.h"
+#include "store/committer.h"
 #include "store/store.h"
 
 namespace iafs {
+
+struct ThumbnailPlan;
 
 // Where a streaming listing (a type's ids, an attachment's indexes) resumes:
 // after this id, or after this index.
@@ -87,8 +91,10 @@ class ImageSets {
 
   // `thumb_threads` resize threads; at most that many decodes (validations
   // of uploads and resizes together) run at once, so that memory stays
-  // bounded however many clients upload.
-  ImageSets(Store& store, const Schema& schema, StagingArea& staging, unsigned thumb_threads);
+  // bounded however many clients upload. Changes are made durable by
+  // `committer` (a store on a bucket's), or else applied to `store` at once.
+  ImageSets(Store& store, const Schema& schema, StagingArea& staging, unsigned thumb_threads,
+            Committer* committer = nullptr);
 
   const Schema& schema() const { return schema_; }
 
@@ -114,6 +120,8 @@ class ImageSets {
   // -o thumb_budget: the budget told of each thumbnail stored and used
   // (set before serving; none: no budget).
   void set_thumbnail_budget(ThumbnailBudget* budget) { budget_ = budget; }
+  // -o cache_size on a bucket's store: told of each original read.
+  void set_cache_budget(CacheBudget* cache) { cache_ = cache; }
   // A reader opened the thumbnail `version` at `path` (its last use, for the budget).
   void touch_thumbnail(const ImagePath& path, const FileVersion& version) {
     if (budget_ != nullptr) budget_->touch(path, version.revision);
@@ -130,6 +138,10 @@ class ImageSets {
   void set_eager_thumbnails(bool on) { eager_on_ = on; }
   // Queues the eager thumbnails of `set` (done by each commit when on).
   void queue_eager_thumbnails(const ImageSetKey& set);
+  // Another host's change applied to the store (its original committed
+  // there): this host makes (or, shared, fetches) the same eager thumbnails,
+  // so that every host lists the same ones.
+  void another_host_changed(const Op& op, const ApplyOutcome& outcome);
   // Eager thumbnails made and stored since start, and dropped (queue full).
   uint64_t eager_thumbnails_made() const { return eager_made_.value(); }
   uint64_t eager_thumbnails_dropped() const { return eager_dropped_.value(); }
@@ -286,6 +298,17 @@ class ImageSets {
   Status writable(const char* what) const;
   uint64_t max_bytes_of(const ImagePath& path) const;
   // `stored_now` (if given): set to whether this call stored the thumbnail.
+  // The bytes of thumbnail `spec` of `original` by `plan`
+  // (shared_thumbnails.cc): another host's, or resized here (took_ns: how
+  // long; 0 when not resized here). `replaced`: the original's bytes went
+  // while they were read.
+  Result<SharedThumbnail> thumbnail_of(const SetRecord& original, const ThumbnailSpec& spec,
+                                       const ThumbnailPlan& plan,
+                                       const AttachmentSchema& attachment, int64_t& took_ns,
+                                       bool& replaced);
+  // Runs `read` of blob `id` (of `size` bytes) once its bytes are here:
+  // fetched first when they are not; evicted before `read` ran, fetched again.
+  Status read_fetched(const BlobId& id, uint64_t size, const std::function<Status()>& read);
   Result<FileVersion> make_now(const ImageSetKey& set, const ThumbnailSpec& spec,
                                bool* stored_now = nullptr);
   Status list_set_directory(const ImagePath& dir, const std::function<bool(DirEntry&&)>& fn);
@@ -308,6 +331,8 @@ class ImageSets {
   bool for_each_upload_of(const ImagePath& path, const std::function<void(StagedFile&)>& fn);
 
   Store& store_;
+  std::unique_ptr<Committer> local_committer_;  // when no committer was given
+  Committer& committer_;
   const Schema& schema_;
   StagingArea& staging_;
   std::atomic<uint64_t> resizes_{0};
@@ -323,6 +348,7 @@ class ImageSets {
   std::map<pid_t, unsigned> uploads_by_opener_;      // uploads_mutex_
   RemovedThumbnails removed_thumbnails_;
   ThumbnailBudget* budget_ = nullptr;
+  CacheBudget* cache_ = nullptr;
   std::atomic<bool> eager_on_{false};
   Counter eager_made_;     // eager thumbnails resized and stored
   Counter eager_dropped_;  // eager thumbnails not queued: the background queue was full

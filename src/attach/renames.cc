@@ -39,7 +39,7 @@ Result<ApplyOutcome> ImageSets::move_set(const ImagePath& from, const ImagePath&
   if (staging_.has_scratch(to.set)) {
     return make_error(ErrorCode::kNotEmpty, "the target holds scratch files");
   }
-  auto outcome = store_.apply(Op{MoveSet{from.set, to.set}, now_ns()});
+  auto outcome = committer_.commit(Op{MoveSet{from.set, to.set}, now_ns()});
   if (outcome) staging_.move_set(from.set, to.set);
   return outcome;
 }

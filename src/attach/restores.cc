@@ -64,7 +64,8 @@ Status ImageSets::set_xattr(const ImagePath& path, const std::optional<FileVersi
         if (created) upload.set_commit_created(*created);
       });
       if (created) {
-        auto applied = store_.apply(Op{SetCreated{path.set, *created}, now_ns()});
+        auto applied = committer_.commit(Op{SetCreated{path.set, *created}, now_ns()},
+                                         SpanSource({}), path.original_ext);
         // Not committed yet: the upload's commit sets it.
         if (!applied && !(uploading && applied.error().code == ErrorCode::kNotFound)) {
           return applied.error();
@@ -126,7 +127,7 @@ Status ImageSets::set_directory_mtime(const ImagePath& dir, int64_t mtime_ns) {
     return make_error(ErrorCode::kPermission, "the daemon's own directory is read-only");
   }
   if (directory_mtime(dir) == mtime_ns) return Status::Ok();
-  return status_of(store_.apply(Op{SetDirMtime{path_string(dir), mtime_ns}, now_ns()}));
+  return status_of(committer_.commit(Op{SetDirMtime{path_string(dir), mtime_ns}, now_ns()}));
 }
 
 void ImageSets::refresh_thumbnail(const ImagePath& thumbnail, FileVersion& version) {

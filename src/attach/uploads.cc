@@ -68,14 +68,15 @@ Result<std::unique_ptr<StagedFile>> ImageSets::open_upload(const ImagePath& path
     auto current = find_original(path);
     if (current) {
       Status copied = Status::Ok();
-      Status read =
-          store_.read_blob(current->blob, current->size, 0, current->size, [&](auto pieces) {
-            off_t off = 0;
-            for (auto piece : pieces) {
-              if (copied) copied = upload->write(piece, off);
-              off += static_cast<off_t>(piece.size());
-            }
-          });
+      Status read = read_fetched(current->blob, current->size, [&] {
+        return store_.read_blob(current->blob, current->size, 0, current->size, [&](auto pieces) {
+          off_t off = 0;
+          for (auto piece : pieces) {
+            if (copied) copied = upload->write(piece, off);
+            off += static_cast<off_t>(piece.size());
+          }
+        });
+      });
       if (!read) return read.error();
       if (!copied) return copied.error();
     }

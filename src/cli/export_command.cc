@@ -324,6 +324,13 @@ int run_export(int argc, char** argv) {
     return command_failed("export: " + s.error().message, 1);
   auto snapshot = StoreSnapshot::open(store_dir);
   if (!snapshot) return command_failed("export: " + store_dir + ": " + snapshot.error().message, 1);
+  if (auto bucket = (*snapshot)->on_bucket(); !bucket || *bucket) {
+    return command_failed("export: " + store_dir + ": " +
+                              (bucket ? "holds a bucket's store, whose host has only the originals "
+                                        "it read: copy them from a mount (cp -a) instead"
+                                      : bucket.error().message),
+                          1);
+  }
   struct sigaction action {};
   action.sa_handler = on_interrupt;
   sigaction(SIGINT, &action, nullptr);

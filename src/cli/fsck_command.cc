@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "store/fsck.h"
+#include "store/store.h"
 
 namespace iafs {
 
@@ -39,6 +40,17 @@ int run_fsck(int argc, char** argv) {
     }
     if (!locked) return command_failed("fsck: " + locked.error().message, 2);
     lock = std::move(*locked);
+    // What a bucket's store holds is its log's: a repair here would differ from every host.
+    StoreOptions read_only;
+    read_only.read_only = true;
+    auto store = Store::open(store_dir, read_only);
+    auto origin = store ? (*store)->log_origin() : Result<std::optional<std::string>>(store.error());
+    if (origin && *origin) {
+      return command_failed("fsck: " + store_dir +
+                                ": holds a bucket's store: --repair would make it differ from "
+                                "the bucket's log (move it away and mount again to rebuild it)",
+                            2);
+    }
   }
   auto summary = fsck_store(store_dir, FsckOptions{repair},
                             [](const std::string& line) { std::printf("%s\n", line.c_str()); });

@@ -59,6 +59,13 @@ Result<std::unique_ptr<ImportTarget>> ImportTarget::open(const std::string& stor
   auto store = Store::open(store_dir, StoreOptions{});
   if (!store) return store.error();
   target->store_ = std::move(store).value();
+  // A bucket's store holds what its log says: sets of its own would be on no other host.
+  auto origin = target->store_->log_origin();
+  if (!origin) return origin.error();
+  if (*origin) {
+    return make_error(ErrorCode::kInvalid,
+                      store_dir + ": holds a bucket's store: copy the files into a mount of it");
+  }
   // What a mount does with it: nothing staged survives (the store is not mounted).
   auto staging = StagingArea::open(store_dir + "/staging");
   if (!staging) return staging.error();

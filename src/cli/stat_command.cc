@@ -45,7 +45,12 @@ void print_json(const std::string& dir, const StoreStats& stats) {
     out += (first ? "" : ", ") + json_string(type) + ": " + json_counts(counts);
     first = false;
   }
-  out += "}, \"total\": " + json_counts(stats.total) + "}\n";
+  out += "}, \"total\": " + json_counts(stats.total);
+  if (stats.log_seq) {
+    out += ", \"bucket\": {\"log_seq\": " + std::to_string(*stats.log_seq) +
+           ", \"cached_bytes\": " + std::to_string(stats.cached_bytes.value_or(0)) + "}";
+  }
+  out += "}\n";
   std::fputs(out.c_str(), stdout);
 }
 
@@ -64,6 +69,11 @@ void print_table(const std::string& dir, const StoreStats& stats) {
               "thumbnail_bytes");
   for (const auto& [type, counts] : stats.types) print_row(type, counts);
   print_row("total", stats.total);
+  if (stats.log_seq) {
+    std::printf("on a bucket: log applied to seq %llu, %llu bytes of blobs cached\n",
+                static_cast<unsigned long long>(*stats.log_seq),
+                static_cast<unsigned long long>(stats.cached_bytes.value_or(0)));
+  }
 }
 
 }  // namespace

@@ -36,7 +36,7 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
   bool ours = name == "schema" || name == "mapsize" || name == "max_threads" ||
               name == "thumb_threads" || name == "uid" || name == "gid" || name == "umask" ||
               name == "serve" || name == "scratch_ttl" || name == "loglevel" ||
-              name == "thumb_budget";
+              name == "thumb_budget" || name == "cache_size";
   if (ours && (!has_value || value.empty())) {
     return invalid("option " + std::string(name) + " needs a value: " + std::string(name) + "=...");
   }
@@ -89,11 +89,22 @@ Status apply_mount_option(std::string_view option, MountOptions& options) {
                      "': expected a size like 20G or 512Mi, at least 1");
     }
     options.thumb_budget = *size;
+  } else if (name == "cache_size") {
+    std::optional<uint64_t> size = parse_number(value, UINT64_MAX);
+    if (!size || *size < 1000000) {
+      return invalid("bad cache_size '" + std::string(value) +
+                     "': expected a size like 10G or 512M, at least 1M");
+    }
+    options.cache_size = *size;
   } else if (name == "serve") {
     options.serve_point = std::string(value);
   } else if (name == "no_default_permissions") {
     if (has_value) return invalid("option no_default_permissions takes no value");
     options.no_default_permissions = true;
+  } else if (name.starts_with("s3")) {
+    options.s3_options.emplace_back(std::string(name), has_value ? std::optional<std::string>(
+                                                                       std::string(value))
+                                                                 : std::nullopt);
   } else if (name == "nometasync") {
     if (has_value) return invalid("option nometasync takes no value");
     options.nometasync = true;
@@ -262,6 +273,13 @@ std::string usage_text(const std::string& program) {
          "  thumb_budget=SIZE thumbnails' bytes kept under SIZE (K/M/G/T as mapsize):\n"
          "                    the least recently used are evicted in the background\n"
          "                    and made again when read; originals never (default: none)\n"
+         "  s3=BUCKET[/PREFIX] the store on an S3-compatible bucket, shared with other\n"
+         "                    hosts; with s3_endpoint=URL, s3_region=R, s3_path_style,\n"
+         "                    s3_profile=NAME, s3_poll=SECONDS, s3_commit_timeout=SECONDS\n"
+         "                    (README \"Several hosts on one bucket\")\n"
+         "  cache_size=SIZE   with s3=: bytes of originals and thumbnails this host\n"
+         "                    keeps (default 10G); the least recently read are\n"
+         "                    dropped and fetched again when read\n"
          "  serve=PATH        also mount the store read-only at PATH for web servers:\n"
          "                    reads there cost no request once cached (no OPEN, no\n"
          "                    FLUSH); thumbnails are made on first lookup as here;\n"

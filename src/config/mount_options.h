@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "imageattachfs/result.h"
@@ -22,6 +23,7 @@ struct MountOptions {
   unsigned max_threads = 64;            // -o max_threads=N: FUSE worker threads
   unsigned thumb_threads = 0;           // -o thumb_threads=N: resize pool; 0 = one per core
   uint64_t thumb_budget = 0;            // -o thumb_budget=SIZE: thumbnails' bytes kept under it; 0 = none
+  std::optional<uint64_t> cache_size;  // -o cache_size=SIZE (with s3=): cached bytes kept under it
   uint64_t scratch_ttl_s = 86400;       // -o scratch_ttl=SECONDS: unchanged scratch files go; 0 = never
   std::optional<uint32_t> uid;          // -o uid=N: the owner the mount shows
   std::optional<uint32_t> gid;          // -o gid=N
@@ -33,6 +35,8 @@ struct MountOptions {
   bool single_thread = false;           // -s
   bool show_help = false;               // -h, --help
   bool show_version = false;            // -V, --version
+  // -o s3...[=VALUE], as given: s3/options.h judges them.
+  std::vector<std::pair<std::string, std::optional<std::string>>> s3_options;
   // Options passed on to libfuse (allow_other, default_permissions, ro, fsname=...).
   std::vector<std::string> fuse_options;
 };

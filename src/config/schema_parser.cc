@@ -260,6 +260,12 @@ Result<Schema> parse_schema(std::string_view text, std::string_view file_name) {
 }
 
 Result<Schema> load_schema(const std::string& path) {
+  Result<std::string> text = read_schema_text(path);
+  if (!text) return text.error();
+  return parse_schema(*text, path);
+}
+
+Result<std::string> read_schema_text(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return make_error(ErrorCode::kNotFound, path + ": " + std::strerror(errno));
   std::string text;
@@ -269,7 +275,7 @@ Result<Schema> load_schema(const std::string& path) {
   int read_errno = errno;
   ::close(fd);
   if (n < 0) return make_error(ErrorCode::kNotFound, path + ": " + std::strerror(read_errno));
-  return parse_schema(text, path);
+  return text;
 }
 
 const Schema& default_schema() {

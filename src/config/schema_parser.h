@@ -16,6 +16,8 @@ Result<Schema> parse_schema(std::string_view text, std::string_view file_name);
 // Reads and parses the schema file at `path`. An unreadable file is kNotFound
 // (message names the file and strerror).
 Result<Schema> load_schema(const std::string& path);
+// The text of the schema file at `path` (kNotFound when it cannot be read).
+Result<std::string> read_schema_text(const std::string& path);
 
 // The default schema compiled into the daemon (the text of
 // contrib/schema/default.conf): posts/photos (multiple), users/picture (single).

@@ -182,6 +182,11 @@ class Filesystem {
   // it knows of them (sent right here; call off the FUSE workers).
   void apply_peer_changes(const PeerChanges& changes);
 
+  // Another host's changes to the bucket this store is on, applied to the
+  // store: the kernel forgets what they changed, as a peer mount's would
+  // (fs/remote_changes.cc), on a notifier thread: the caller never waits.
+  void forget_remote(const std::vector<std::pair<Op, ApplyOutcome>>& changes);
+
   // Thumbnails evicted (thumb_budget, off the FUSE workers): the kernel is
   // told each name is deleted (fs/evictions.cc), as after rm thumb/X, so its
   // inode goes once no file is open on it and the next lookup makes it again.

@@ -79,7 +79,8 @@ Client::Client(Location location, CredentialProvider& credentials, HttpTransport
 
 int64_t Client::clock_skew_ns() const { return skew_ns_.load(); }
 
-Result<HttpResponse> Client::attempt(const Call& call, const std::string& payload_sha256) {
+Result<HttpResponse> Client::attempt(const Call& call, const std::string& payload_sha256,
+                                     Deadline deadline) {
   Result<Credentials> credentials = credentials_.get(now_ns());
   if (!credentials) return credentials.error();
   const Url& endpoint = location_.endpoint;
@@ -107,7 +108,10 @@ Result<HttpResponse> Client::attempt(const Call& call, const std::string& payloa
   http.source = call.source;
   http.source_offset = call.source_offset;
   http.source_size = call.source_size;
-  http.timeout_ms = call.timeout_ms;
+  // 0 is no timeout but the low-speed bound: the deadline bounds it too.
+  int64_t left_ms = std::max<int64_t>(1, (deadline.monotonic_ns - monotonic_ns()) / 1000000);
+  http.timeout_ms = static_cast<int>(
+      std::min<int64_t>(call.timeout_ms > 0 ? call.timeout_ms : INT32_MAX, left_ms));
   Result<HttpResponse> response = http_.perform(http);
   if (response) {
     if (const std::string* date = response->header("date")) {
@@ -124,7 +128,7 @@ Result<HttpResponse> Client::send(const Call& call, Deadline deadline) {
                                : call.body.empty()    ? std::string(kEmptySha256)
                                                       : sha256_hex(call.body);
   for (unsigned attempt_number = 0;; ++attempt_number) {
-    Result<HttpResponse> response = attempt(call, payload_sha256);
+    Result<HttpResponse> response = attempt(call, payload_sha256, deadline);
     if (response) {
       long status = response->status;
       if ((status == 400 || status == 403) && !refreshed &&

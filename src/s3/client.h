@@ -157,7 +157,9 @@ class Client {
   };
   static void add_options(Call& call, const PutOptions& options);
   Result<HttpResponse> send(const Call& call, Deadline deadline);
-  Result<HttpResponse> attempt(const Call& call, const std::string& payload_sha256);
+  // One attempt, given up at `deadline` whatever its own timeout.
+  Result<HttpResponse> attempt(const Call& call, const std::string& payload_sha256,
+                               Deadline deadline);
 
   Location location_;
   CredentialProvider& credentials_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdlib>
 
 namespace iafs::s3 {
 
@@ -37,6 +38,19 @@ Result<bool> apply_s3_option(std::string_view name, std::optional<std::string_vi
     text = &options.region;
   } else if (name == "s3_profile") {
     text = &options.profile;
+  } else if (name == "s3_poll" || name == "s3_commit_timeout") {
+    bool poll = name == "s3_poll";
+    double low = poll ? 0.1 : 1;
+    double high = poll ? 10 : 600;
+    std::string given(value.value_or(""));
+    char* end = nullptr;
+    double seconds = given.empty() ? -1 : std::strtod(given.c_str(), &end);
+    if (given.empty() || end == nullptr || *end != '\0' || !(seconds >= low && seconds <= high)) {
+      return invalid("bad " + std::string(name) + " '" + given + "': expected seconds from " +
+                     (poll ? "0.1 to 10" : "1 to 600"));
+    }
+    (poll ? options.poll_ns : options.commit_timeout_ns) = static_cast<int64_t>(seconds * 1e9);
+    return true;
   } else if (name == "s3_path_style") {
     if (value) return invalid("option s3_path_style takes no value");
     options.path_style = true;

@@ -20,6 +20,11 @@ struct S3Options {
   std::string region;    // s3_region=R; empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1
   std::string profile;   // s3_profile=NAME; empty: AWS_PROFILE, then default
   bool path_style = false;
+  // s3_poll=SECONDS (0.1–10): how often the log is tailed when idle.
+  int64_t poll_ns = 1'000'000'000;
+  // s3_commit_timeout=SECONDS (1–600): how long a change waits for its log
+  // entry before it fails with EIO.
+  int64_t commit_timeout_ns = 30'000'000'000;
 };
 
 // Applies -o `name`[=`value`] when it is one of these: true when taken,
@@ -27,6 +32,9 @@ struct S3Options {
 // and for any option whose name says key, secret, token or password.
 Result<bool> apply_s3_option(std::string_view name, std::optional<std::string_view> value,
                              S3Options& options);
+
+// Whether `name` is one of the options above (s3...).
+inline bool is_s3_option(std::string_view name) { return name.starts_with("s3"); }
 
 // The Location the options name, defaults taken from `env` and the profile.
 Result<Location> resolve_location(const S3Options& options, const Environment& env);

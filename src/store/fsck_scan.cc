@@ -108,6 +108,9 @@ Status scan_blobs(StoreTxn& txn, Scan& scan) {
       blob.record_corrupt = true;
       continue;
     }
+    // Committed on another host of its bucket, its bytes not fetched yet:
+    // the bucket holds them.
+    if (!blob.record->cached) continue;
     blob.damage = read_chunks(txn, id, blob.record->size, bytes);
     if (!blob.damage.empty()) continue;
     scan.counts.bytes_checked += bytes.size();

@@ -126,6 +126,14 @@ StoreTxn::StoreTxn(LmdbEnv& env, bool write) : env_(env), write_(write) {
   }
 }
 
+StoreTxn::StoreTxn(StoreTxn& parent) : env_(parent.env_), write_(true) {
+  int rc = mdb_txn_begin(env_.env(), parent.txn(), 0, &txn_);
+  if (rc != 0) {
+    txn_ = nullptr;
+    error_ = lmdb_error(rc, "mdb_txn_begin (nested)");
+  }
+}
+
 StoreTxn::~StoreTxn() {
   if (txn_ == nullptr) return;
   if (write_) {

@@ -87,6 +87,9 @@ class StoreTxn final : public BlobBatch {
  public:
   // A read or write transaction on env. Check ok() / error() before use.
   StoreTxn(LmdbEnv& env, bool write);
+  // A write transaction nested in `parent`: its changes join the parent's
+  // when it commits, and vanish when it is dropped uncommitted.
+  explicit StoreTxn(StoreTxn& parent);
   ~StoreTxn() override;
   StoreTxn(const StoreTxn&) = delete;
   StoreTxn& operator=(const StoreTxn&) = delete;

@@ -135,6 +135,8 @@ std::optional<ThumbRecord> decode_record<ThumbRecord>(std::span<const uint8_t> b
 std::vector<uint8_t> encode_record(const BlobRecord& r) {
   Writer w;
   w.add(r.size).add(r.xxh3).add(r.refs);
+  // Only a blob without its bytes has the flag: older records read as cached.
+  if (!r.cached) w.add(uint8_t{0});
   return w.take();
 }
 
@@ -144,6 +146,12 @@ std::optional<BlobRecord> decode_record<BlobRecord>(std::span<const uint8_t> byt
   Reader in(bytes);
   in.get(r.size).get(r.xxh3).get(r.refs);
   if (!in.ok()) return std::nullopt;
+  if (!in.rest().empty()) {
+    uint8_t cached = 1;
+    in.get(cached);
+    if (cached != 0 || !in.rest().empty()) return std::nullopt;
+    r.cached = false;
+  }
   return r;
 }
 

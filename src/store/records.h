@@ -18,6 +18,9 @@ struct BlobRecord {
   uint64_t size = 0;
   uint64_t xxh3 = 0;  // XXH3-64 of the bytes, for integrity checks
   uint32_t refs = 0;  // records pointing at it; 0: to be freed
+  // Whether its bytes are in `chunks`. A store on a bucket records blobs that
+  // other hosts committed before it holds their bytes (fetched when read).
+  bool cached = true;
 };
 
 std::vector<uint8_t> encode_record(const SetRecord& record);

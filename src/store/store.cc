@@ -2,6 +2,7 @@
 // store_read.cc.
 #include "store/store.h"
 
+#include <algorithm>
 #include <set>
 
 #include "log/log.h"
@@ -40,26 +41,38 @@ Result<uint64_t> Store::next_revision(StoreTxn& txn) {
   if (!current) return current.error();
   uint64_t revision =
       current->has_value() && (*current)->size() == 8 ? get_u64_be((*current)->data()) + 1 : 1;
+  // An op of a log entry takes the entry's: local thumbnails count on from it.
+  if (logged_revision_ != 0) revision = std::max(revision, logged_revision_);
   Key value;
   put_u64_be(value, revision);
   if (Status s = txn.put(txn.dbs().meta, kRevisionKey, value); !s) return s.error();
-  return revision;
+  return logged_revision_ != 0 ? logged_revision_ : revision;
 }
 
 Status Store::add_ref(StoreTxn& txn, const BlobId& id, uint64_t size, uint64_t xxh3,
-                      const BlobSource& bytes) {
+                      const BlobSource* bytes) {
   auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
   if (!found) return found.error();
   BlobRecord record;
   if (found->has_value()) {
     record = **found;
-    if (Status s = verify_stored(txn, id, record.size, bytes); !s) return s;
+    if (bytes != nullptr && record.cached) {
+      if (Status s = verify_stored(txn, id, record.size, *bytes); !s) return s;
+    } else if (bytes != nullptr) {
+      if (Status s = blobs_->put(txn, id, *bytes); !s) return s;
+      record.cached = true;
+      count_cached(+1, bytes->size());
+    }
     record.size = size;
     record.xxh3 = xxh3;
   } else {
-    if (Status s = blobs_->put(txn, id, bytes); !s) return s;
+    if (bytes != nullptr) {
+      if (Status s = blobs_->put(txn, id, *bytes); !s) return s;
+      count_cached(+1, bytes->size());
+    }
     record.size = size;
     record.xxh3 = xxh3;
+    record.cached = bytes != nullptr;
   }
   ++record.refs;
   return txn.put(txn.dbs().blobs, id, encode_record(record));
@@ -90,6 +103,8 @@ Status Store::verify_stored(StoreTxn& txn, const BlobId& id, uint64_t stored_siz
   if (same) return Status::Ok();
   log_error("blob " + blob_id_hex(id) + ": stored bytes differ from their id; replaced");
   if (Status s = blobs_->remove(txn, id, stored_size); !s) return s;
+  count_cached(-1, stored_size);
+  count_cached(+1, bytes.size());
   return blobs_->put(txn, id, bytes);
 }
 
@@ -109,6 +124,7 @@ Status Store::free_unreferenced(StoreTxn& txn, const BlobId& id) {
   if (!record) return record.error();
   if (!record->has_value()) return Status::Ok();
   if ((*record)->refs > 0 || pins_.count(id) > 0) return Status::Ok();
+  if ((*record)->cached) count_cached(-1, (*record)->size);
   if (Status s = blobs_->remove(txn, id, (*record)->size); !s) return s;
   return txn.del(txn.dbs().blobs, id);
 }
@@ -118,12 +134,16 @@ Status Store::free_unreferenced(StoreTxn& txn, const BlobId& id) {
 Status Store::commit(StoreTxn& txn) {
   if (Status s = write_totals(txn); !s) return s;
   // Most commits free nothing: they need not hold up files being opened.
-  if (pending_free_.empty()) return txn.commit();
+  if (pending_free_.empty()) {
+    if (Status s = write_cached(txn); !s) return s;
+    return txn.commit();
+  }
   std::lock_guard lock(pins_mutex_);
   for (const BlobId& id : pending_free_) {
     if (Status s = free_unreferenced(txn, id); !s) return s;
   }
   pending_free_.clear();
+  if (Status s = write_cached(txn); !s) return s;
   return txn.commit();
 }
 
@@ -153,7 +173,7 @@ Status Store::drop_thumbnails(StoreTxn& txn, const ImageSetKey& set,
   return Status::Ok();
 }
 
-Result<ApplyOutcome> Store::apply_in(StoreTxn& txn, const Op& op, const BlobSource& blob_bytes) {
+Result<ApplyOutcome> Store::apply_in(StoreTxn& txn, const Op& op, const BlobSource* blob_bytes) {
   return std::visit(
       [&](const auto& change) -> Result<ApplyOutcome> {
         using T = std::decay_t<decltype(change)>;
@@ -177,7 +197,7 @@ Result<ApplyOutcome> Store::apply_in(StoreTxn& txn, const Op& op, const BlobSour
 }
 
 Result<ApplyOutcome> Store::apply(const Op& op, const BlobSource& blob_bytes) {
-  return write([&](StoreTxn& txn) { return apply_in(txn, op, blob_bytes); });
+  return write([&](StoreTxn& txn) { return apply_in(txn, op, &blob_bytes); });
 }
 
 Result<std::vector<ApplyOutcome>> Store::apply_all(
@@ -197,7 +217,8 @@ Result<std::vector<ApplyOutcome>> Store::apply_all(
     std::vector<ApplyOutcome> outcomes;
     outcomes.reserve(ops.size());
     for (size_t i = 0; i < ops.size(); ++i) {
-      auto outcome = apply_in(txn, ops[i], SpanSource(blob_bytes[i]));
+      SpanSource bytes(blob_bytes[i]);
+      auto outcome = apply_in(txn, ops[i], &bytes);
       if (!outcome) return outcome.error();
       outcomes.push_back(std::move(outcome).value());
     }
@@ -234,7 +255,8 @@ Result<ThumbRecord> Store::put_thumbnail(const ImageSetKey& set, const Thumbnail
     auto revision = next_revision(txn);
     if (!revision) return revision.error();
     thumb.revision = *revision;
-    if (Status s = add_ref(txn, thumb.blob, thumb.size, xxh3_of(bytes), SpanSource(bytes)); !s) {
+    SpanSource thumb_bytes(bytes);
+    if (Status s = add_ref(txn, thumb.blob, thumb.size, xxh3_of(bytes), &thumb_bytes); !s) {
       return s.error();
     }
     if (Status s = txn.put(txn.dbs().thumbs, key, encode_record(thumb)); !s) return s.error();

@@ -67,6 +67,38 @@ struct StoredSet {
   std::vector<std::pair<ThumbnailSpec, ThumbRecord>> thumbnails;
 };
 
+// Where a store on a bucket stands in the bucket's log (SCALEOUT.md §4): the
+// last entry applied, the SHA-256 of its bytes and its time. seq 0: none yet,
+// and sha256_hex names the bucket's fs.json, which log/1 follows.
+struct LogCursor {
+  uint64_t seq = 0;
+  std::string sha256_hex;
+  int64_t time_ns = 0;
+};
+
+// An op of a log entry. `original_ext` (when not empty) guards an op on one
+// set: it applies only where the set's original is original.<ext>, the one
+// its writer saw (kNotFound otherwise).
+struct LoggedOp {
+  Op op;
+  std::string original_ext;
+};
+
+// A log entry as the store applies it: every op takes the entry's time.
+struct LoggedEntry {
+  uint64_t seq = 0;
+  std::string prev_sha256;  // must be the cursor's sha256_hex
+  std::string sha256;       // of this entry's bytes: the cursor's next
+  int64_t time_ns = 0;
+  std::vector<LoggedOp> ops;
+};
+
+// Within `txn`: the origin Store::begin_log tied the store to, its cursor
+// (kInvalid for a store of its own), and Store::cached_bytes.
+Result<std::optional<std::string>> log_origin_in(StoreTxn& txn);
+Result<LogCursor> log_cursor_in(StoreTxn& txn);
+Result<std::optional<uint64_t>> cached_bytes_in(StoreTxn& txn);
+
 // What applying an op changed.
 struct ApplyOutcome {
   bool changed = false;
@@ -102,6 +134,38 @@ class Store {
   // open transaction cannot be compared yet (see apply()).
   Result<std::vector<ApplyOutcome>> apply_all(std::span<const Op> ops,
                                               std::span<const std::span<const uint8_t>> blob_bytes);
+
+  // The log (store_log.cc). begin_log ties an empty store to the bucket
+  // whose fs.json has SHA-256 `origin`, or checks that it is tied to that one:
+  // kInvalid for a store of another bucket or one holding sets of its own.
+  Status begin_log(const std::string& origin);
+  // The origin begin_log tied the store to; nullopt for a store of its own.
+  Result<std::optional<std::string>> log_origin();
+  Result<LogCursor> log_cursor();
+  // Applies `entry` in one write transaction, each op in a nested one: an op
+  // refused (kNotFound, kNotEmpty, ...) leaves nothing and the next go on;
+  // its error is its result. Fails as a whole (nothing applied) when the
+  // entry does not follow the cursor (kInvalid) or the store fails (kIo,
+  // kNoSpace): an entry is never skipped. Blobs of attach ops need not be
+  // cached: those not cached are recorded without their bytes.
+  Result<std::vector<Result<ApplyOutcome>>> apply_logged(const LoggedEntry& entry);
+  // The bytes cached (store_cache.cc). cache_blob stores the bytes of blob
+  // `id` (checked against `id` as they are stored) unless they are cached
+  // already; a blob no record points at yet is kept until the next open, or
+  // as long as it is pinned.
+  Status cache_blob(const BlobId& id, uint64_t xxh3, const BlobSource& source);
+  // Whether the bytes of blob `id` are stored here (false: unknown, or
+  // recorded without them).
+  Result<bool> blob_cached(const BlobId& id);
+  // Drops the cached bytes of blob `id`, keeping its record: the bucket has
+  // them (a read fetches them again). Absent or uncached: nothing.
+  Status uncache_blob(const BlobId& id);
+  // The bytes of every cached blob of a bucket's store (nullopt for a store
+  // of its own), kept by the write transactions that add or drop them.
+  Result<std::optional<uint64_t>> cached_bytes();
+  // Each cached blob an image set's original is (once each, with its size),
+  // in one read transaction; `fn` returns false to stop.
+  Status scan_cached_originals(const std::function<bool(const BlobId&, uint64_t)>& fn);
 
   Result<std::optional<SetRecord>> get_set(const ImageSetKey& set);
   Result<std::optional<ThumbRecord>> get_thumbnail(const ImageSetKey& set,
@@ -178,6 +242,7 @@ class Store {
     int64_t original_bytes = 0;
     int64_t thumbnails = 0;
     int64_t thumbnail_bytes = 0;
+    int64_t cached_bytes = 0;  // blob bytes stored or dropped (store_cache.cc)
   };
 
   Store(std::unique_ptr<LmdbEnv> env, std::unique_ptr<BlobStore> blobs, bool read_only)
@@ -190,8 +255,10 @@ class Store {
   auto write(Change&& change) -> decltype(change(std::declval<StoreTxn&>()));
 
   Result<uint64_t> next_revision(StoreTxn& txn);
+  // `bytes` null: a blob committed on another host, recorded without them
+  // where they are not cached.
   Status add_ref(StoreTxn& txn, const BlobId& id, uint64_t size, uint64_t xxh3,
-                 const BlobSource& bytes);
+                 const BlobSource* bytes);
   Status verify_stored(StoreTxn& txn, const BlobId& id, uint64_t stored_size,
                        const BlobSource& bytes);
   Status drop_ref(StoreTxn& txn, const BlobId& id);
@@ -208,19 +275,27 @@ class Store {
   void count_original(int sign, uint64_t size);
   void count_thumbnail(int sign, uint64_t size);
   Status write_totals(StoreTxn& txn);
+  // The cached bytes' total moved by the transaction (after its frees).
+  Status write_cached(StoreTxn& txn);
+  // Starts keeping the cached bytes' total (a store put on a bucket).
+  Status start_counting_cached(StoreTxn& txn);
+  void count_cached(int sign, uint64_t size) {
+    totals_delta_.cached_bytes += sign * static_cast<int64_t>(size);
+  }
   // Computes the totals by one walk when the metadata holds none (a store
   // made before they were kept, or after fsck --repair dropped them).
   Status ensure_totals();
 
   Result<ApplyOutcome> apply_attach(StoreTxn& txn, const AttachOriginal& op, int64_t time_ns,
-                                    const BlobSource& bytes);
+                                    const BlobSource* bytes);
   Result<ApplyOutcome> apply_remove(StoreTxn& txn, const RemoveSet& op);
   Result<ApplyOutcome> apply_move(StoreTxn& txn, const MoveSet& op);
   Result<ApplyOutcome> apply_mtime(StoreTxn& txn, const SetMtime& op);
   Result<ApplyOutcome> apply_created(StoreTxn& txn, const SetCreated& op);
   Result<ApplyOutcome> apply_focus(StoreTxn& txn, const SetFocus& op);
   Result<ApplyOutcome> apply_dir_mtime(StoreTxn& txn, const SetDirMtime& op);
-  Result<ApplyOutcome> apply_in(StoreTxn& txn, const Op& op, const BlobSource& blob_bytes);
+  Result<ApplyOutcome> apply_in(StoreTxn& txn, const Op& op, const BlobSource* blob_bytes);
+  Result<ApplyOutcome> apply_logged_op(StoreTxn& txn, const LoggedOp& op, int64_t time_ns);
 
   std::unique_ptr<LmdbEnv> env_;
   std::unique_ptr<BlobStore> blobs_;
@@ -230,7 +305,13 @@ class Store {
   std::map<BlobId, int> pins_;
   std::vector<BlobId> pending_free_;  // blobs the open write txn left at 0 refs (writer_mutex_)
   TotalsDelta totals_delta_;          // of the open write txn (writer_mutex_)
+  // While a log entry's op is applied: the revision its changes take
+  // (seq·2^16 + the op's position), the same on every host (writer_mutex_).
+  uint64_t logged_revision_ = 0;
 };
+
+// `total` moved by `delta`, never below 0.
+uint64_t moved(uint64_t total, int64_t delta);
 
 // Status of a Status, or of a Result<T>: whether a change succeeded.
 inline Status status_of(const Status& s) { return s; }

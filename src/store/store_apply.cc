@@ -6,7 +6,7 @@
 namespace iafs {
 
 Result<ApplyOutcome> Store::apply_attach(StoreTxn& txn, const AttachOriginal& op, int64_t time_ns,
-                                         const BlobSource& bytes) {
+                                         const BlobSource* bytes) {
   Key key = set_key(op.set);
   auto before = get_record<SetRecord>(txn, txn.dbs().sets, key);
   if (!before) return before.error();

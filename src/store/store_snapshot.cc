@@ -5,6 +5,7 @@
 #include "store/keys.h"
 #include "store/lmdb_blob_store.h"
 #include "store/records.h"
+#include "store/store.h"
 
 namespace iafs {
 namespace {
@@ -77,6 +78,12 @@ Result<std::unique_ptr<StoreSnapshot>> StoreSnapshot::open(const std::string& di
   snapshot->txn_ = std::make_unique<StoreTxn>(*snapshot->env_, false);
   if (!snapshot->txn_->ok()) return snapshot->txn_->error();
   return snapshot;
+}
+
+Result<bool> StoreSnapshot::on_bucket() {
+  auto origin = log_origin_in(*txn_);
+  if (!origin) return origin.error();
+  return origin->has_value();
 }
 
 uint64_t StoreSnapshot::set_count() const {

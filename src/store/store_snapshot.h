@@ -22,6 +22,9 @@ class StoreSnapshot {
   // The store in `dir` as it is now. kIo when it is absent or unreadable.
   static Result<std::unique_ptr<StoreSnapshot>> open(const std::string& dir);
 
+  // Whether the store is a bucket's (Store::begin_log): it holds only the
+  // bytes its host has read.
+  Result<bool> on_bucket();
   // The number of image sets (records holding an original).
   uint64_t set_count() const;
   // Every set in key order (the listing order), with its thumbnails; `fn`

@@ -7,6 +7,7 @@
 #include "store/keys.h"
 #include "store/lmdb.h"
 #include "store/records.h"
+#include "store/store.h"
 
 namespace iafs {
 namespace {
@@ -63,6 +64,16 @@ Result<StoreStats> read_store_stats(const std::string& dir) {
     t.thumbnail_bytes += size;
   });
   if (!thumbs) return thumbs.error();
+  auto origin = log_origin_in(txn);
+  if (!origin) return origin.error();
+  if (*origin) {
+    auto cursor = log_cursor_in(txn);
+    if (!cursor) return cursor.error();
+    auto cached = cached_bytes_in(txn);
+    if (!cached) return cached.error();
+    stats.log_seq = cursor->seq;
+    stats.cached_bytes = cached->value_or(0);
+  }
   if (stat((dir + "/data.mdb").c_str(), &st) == 0)
     stats.file_bytes = static_cast<uint64_t>(st.st_size);
   return stats;

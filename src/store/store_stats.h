@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "imageattachfs/result.h"
@@ -21,6 +22,9 @@ struct StoreStats {
   std::map<std::string, TypeStats> types;  // the types that hold a record, by name
   TypeStats total;
   uint64_t file_bytes = 0;  // data.mdb's size (LMDB never shrinks it; freed pages are reused)
+  // A bucket's store: the last log entry applied, and the blob bytes cached.
+  std::optional<uint64_t> log_seq;
+  std::optional<uint64_t> cached_bytes;
 };
 
 // Reads the store in `dir`: opened read-only (MDB_RDONLY, the readers' lock

@@ -37,12 +37,12 @@ Result<std::optional<StoreTotals>> read_totals(StoreTxn& txn) {
 }
 
 // `total` moved by `delta`, never below 0.
+}  // namespace
+
 uint64_t moved(uint64_t total, int64_t delta) {
   if (delta < 0 && static_cast<uint64_t>(-delta) > total) return 0;
   return total + static_cast<uint64_t>(delta);
 }
-
-}  // namespace
 
 void Store::count_original(int sign, uint64_t size) {
   totals_delta_.originals += sign;
@@ -66,7 +66,7 @@ Status Store::write_totals(StoreTxn& txn) {
   t.original_bytes = moved(t.original_bytes, d.original_bytes);
   t.thumbnails = moved(t.thumbnails, d.thumbnails);
   t.thumbnail_bytes = moved(t.thumbnail_bytes, d.thumbnail_bytes);
-  totals_delta_ = {};
+  totals_delta_ = TotalsDelta{0, 0, 0, 0, d.cached_bytes};  // written after the frees
   return txn.put(txn.dbs().meta, kTotalsKey, encode_totals(t));
 }
 

@@ -101,7 +101,7 @@ class Mount:
     serving a store in a temporary directory."""
 
     def __init__(self, root, store=None, options=(), flags=(), serve=False,
-                 shipped_schema=False):
+                 shipped_schema=False, env=None):
         self.root = root
         self.store = store or os.path.join(root, "store")
         self.mnt = os.path.join(root, "mnt")
@@ -115,6 +115,8 @@ class Mount:
         self.shipped_schema = shipped_schema
         self.flags = list(flags)  # e.g. ["-s"]
         self.proc = None
+        # Variables set (merged over os.environ) for the daemon, e.g. credentials.
+        self.env = dict(env) if env else None
 
     def start(self, foreground=True):
         if not BINARY:
@@ -133,7 +135,8 @@ class Mount:
         if foreground:
             args.append("-f")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **self.env} if self.env else None)
         deadline = time.monotonic() + 20
         while not (os.path.ismount(self.mnt) and
                    (not self.serve or os.path.ismount(self.serve))):

@@ -1,0 +1,96 @@
+// ImageSets: a thumbnail's bytes, another host's or made here.
+#include "attach/shared_thumbnails.h"
+
+#include "attach/image_sets.h"
+#include "base/clock.h"
+#include "image/image.h"
+#include "image/placeholders.h"
+#include "imageattachfs/format.h"
+#include "imageattachfs/recipe.h"
+#include "log/log.h"
+#include "store/hashing.h"
+
+namespace iafs {
+
+std::string thumbnail_recipe_text(const ThumbnailSpec& spec, int quality,
+                                  const std::optional<FocalPoint>& focus) {
+  std::string text = "r1;fmt=" + std::string(canonical_extension(spec.format)) +
+                     ";q=" + std::to_string(quality);
+  if (spec.is_cover() && focus) {
+    text += ";focus=" + std::to_string(focus->x) + "," + std::to_string(focus->y);
+  }
+  return text;
+}
+
+std::string shared_thumbnail_key(const BlobId& original, const ThumbnailSpec& spec, int quality,
+                                 const std::optional<FocalPoint>& focus) {
+  std::string recipe = thumbnail_recipe_text(spec, quality, focus);
+  std::string recipe_hash = blob_id_hex(sha256_of(
+      std::span(reinterpret_cast<const uint8_t*>(recipe.data()), recipe.size())));
+  return "t/" + blob_id_hex(original) + "/" + recipe_hash.substr(0, 16) + "/" +
+         thumbnail_name(spec);
+}
+
+namespace {
+
+Result<EncodedImage> lqip_of(std::span<const uint8_t> original) {
+  auto made = make_placeholders(original);
+  if (!made) return made.error();
+  return EncodedImage{std::move(made->lqip), made->lqip_width, made->lqip_height};
+}
+
+}  // namespace
+
+Result<SharedThumbnail> ImageSets::thumbnail_of(const SetRecord& original,
+                                                const ThumbnailSpec& spec,
+                                                const ThumbnailPlan& plan,
+                                                const AttachmentSchema& attachment,
+                                                int64_t& took_ns, bool& replaced) {
+  took_ns = 0;
+  replaced = false;
+  int quality = spec.fit == ThumbFit::kLqip ? kLqipQuality
+                                            : attachment.thumbnails.quality_for(spec.format);
+  bool shared = committer_.shares_thumbnails();
+  std::string key = shared ? shared_thumbnail_key(original.blob, spec, quality, original.focus) : "";
+  if (shared) {
+    auto found = committer_.find_thumbnail(key);
+    if (found && *found) return std::move(**found);
+    if (!found) log_warning("thumbnail " + key + ": " + found.error().message + ": made here");
+  }
+  Result<EncodedImage> thumb = make_error(ErrorCode::kIo, "not made");
+  {
+    DecodeGate::Permit permit(decodes_, original.size);  // before the copy
+    // Not zeroed first: a 130 MB original is written once, by the copy.
+    std::unique_ptr<uint8_t[]> buffer(new uint8_t[original.size]);
+    std::span<uint8_t> bytes(buffer.get(), original.size);
+    Status read = read_fetched(original.blob, original.size,
+                               [&] { return store_.read_blob_into(original.blob, bytes); });
+    if (!read) {
+      auto held = store_.has_blob(original.blob);
+      if (!held || *held) return read.error();  // the bytes are there: a real error
+      replaced = true;
+      return read.error();
+    }
+    int64_t start = monotonic_ns();
+    if (spec.fit == ThumbFit::kLqip) {
+      thumb = lqip_of(bytes);  // the preview the placeholders are computed on
+    } else {
+      thumb = iafs::make_thumbnail(bytes, plan, spec.format, quality);
+    }
+    took_ns = std::max<int64_t>(1, monotonic_ns() - start);
+  }
+  ++resizes_;
+  if (!thumb) return make_error(ErrorCode::kIo, "cannot make thumbnail: " + thumb.error().message);
+  SharedThumbnail mine{std::move(thumb->bytes), thumb->width, thumb->height, now_ns()};
+  if (!shared) return mine;
+  auto offered = committer_.share_thumbnail(key, mine);
+  if (!offered) {
+    // Not in the bucket: served from here, as made (SCALEOUT.md §6 step 3).
+    log_warning("thumbnail " + key + ": not shared: " + offered.error().message);
+    return mine;
+  }
+  if (*offered) return std::move(**offered);  // another host's, made first
+  return mine;
+}
+
+}  // namespace iafs

@@ -1,0 +1,134 @@
+"""What hosts of one bucket share beside the log (SCALEOUT.md §6, §10):
+thumbnails at t/<original sha256>/<recipe>/<name>, made once and served with
+identical bytes, size and time by every host; and a host's cache of bytes kept
+under -o cache_size, whose evicted originals are fetched again whole."""
+
+import json
+import os
+import random
+import subprocess
+import threading
+import zlib
+import struct
+
+import harness
+from s3_hosts import S3HostsCase, png, read_bytes, sha256, write_file
+
+
+def noise_png(side, seed):
+    """A PNG of random pixels (side x side, RGB): it does not compress, so its
+    size is about 3·side² bytes."""
+    rng = random.Random(seed)
+    raw = b"".join(b"\x00" + rng.randbytes(3 * side) for _ in range(side))
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
+            chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b""))
+
+
+def uncached_read(path):
+    """The file's bytes as the daemon serves them now: the kernel's cached
+    pages of it are dropped first."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+
+
+class S3SharingTest(S3HostsCase):
+    def made_lines(self, *mounts, name=""):
+        """The 'thumbnail ...NAME: made' lines of the daemons' logs (one per resize)."""
+        return [line for mount in mounts for line in mount.read_log().splitlines()
+                if ": info: thumbnail " in line and f"{name}: made " in line]
+
+    def cached_bytes(self, mount):
+        out = subprocess.run([harness.BINARY, "stat", "--json", mount.store], check=True,
+                             capture_output=True, text=True).stdout
+        return json.loads(out)["bucket"]["cached_bytes"]
+
+    def test_first_reads_of_one_thumbnail_on_both_hosts_make_one_object(self):
+        a, b = self.host("a"), self.host("b")
+        original = png(400, 300, seed=7)
+        write_file(a.path("posts/1/photos/0/original.png"), original)
+        name = "posts/1/photos/0/thumb/64.jpg"
+        before = len(self.made_lines(a, b, name=name))
+        barrier = threading.Barrier(64, timeout=60)
+        results, errors = [], []
+
+        def read(mount):
+            try:
+                barrier.wait()
+                results.append((mount.name, read_bytes(mount.path(name))))
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(f"{mount.name}: {e!r}")
+
+        threads = [threading.Thread(target=read, args=(m,)) for m in [a, b] * 32]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [], self.logs())
+        self.assertEqual(len(results), 64)
+        self.assertEqual(len({body for _, body in results}), 1,
+                         "hosts served different bytes" + self.logs())
+        self.assertEqual({host for host, _ in results}, {"a", "b"})
+        made = len(self.made_lines(a, b, name=name)) - before
+        self.assertGreaterEqual(made, 1)
+        self.assertLessEqual(made, 2, "more than one resize per host" + self.logs())
+        keys, _, _ = self.s3.list_all(prefix=f"t/{sha256(original)}/")
+        self.assertEqual([k for k in keys if k.endswith("/64.jpg")].__len__(), 1, keys)
+        # The same size and mtime, so the same ETag through nginx.
+        sa, sb = os.stat(a.path(name)), os.stat(b.path(name))
+        self.assertEqual((sa.st_size, sa.st_mtime_ns), (sb.st_size, sb.st_mtime_ns))
+
+    def test_a_host_fetches_a_thumbnail_another_made_instead_of_resizing(self):
+        a, b = self.host("a"), self.host("b")
+        write_file(a.path("posts/2/photos/0/original.png"), png(320, 240, seed=11))
+        name = "posts/2/photos/0/thumb/100.webp"
+        on_a = read_bytes(a.path(name))
+        self.assertEqual(read_bytes(b.path(name)), on_a)
+        self.assertEqual(self.made_lines(b, name=name), [], "B resized what A made" + self.logs(b))
+        # A replacement has other bytes: its thumbnail is another object,
+        # which B serves once it has learnt of the replacement (by its poll).
+        write_file(a.path("posts/2/photos/0/original.png"), png(320, 240, seed=12))
+        replaced = read_bytes(a.path(name))
+        self.assertNotEqual(replaced, on_a)
+        self.wait_for("B serving the new thumbnail", lambda: read_bytes(b.path(name)) == replaced,
+                      timeout=5, mounts=(a, b))
+        self.assertEqual(len(self.made_lines(b, name=name)), 0, self.logs(b))
+
+    def test_a_cache_budget_bounds_the_bytes_kept_and_every_read_is_correct(self):
+        a = self.host("a")
+        b = self.host("b", extra=("cache_size=1M",))
+        originals = {}
+        for i in range(24):  # 24 x ~200 kB: about 4.7 times the budget
+            data = noise_png(256, seed=i)
+            path = f"posts/{100 + i}/photos/0/original.png"
+            write_file(a.path(path), data)
+            originals[path] = data
+        total = sum(len(d) for d in originals.values())
+        order = list(originals) * 2
+        random.Random(5).shuffle(order)
+        for path in order:
+            got = uncached_read(b.path(path))
+            self.assertEqual(len(got), len(originals[path]), path)
+            self.assertTrue(got == originals[path], f"{path}: other bytes" + self.logs(b))
+        # B read every byte (more than its budget), and keeps at most its budget.
+        self.wait_for("B's cache under its budget", lambda: self.cached_bytes(b) <= 1_000_000,
+                      timeout=15, mounts=(b,))
+        self.assertGreater(total, 4_000_000)
+        # An evicted original's thumbnail is still made, from its bytes fetched again.
+        thumb = uncached_read(b.path("posts/100/photos/0/thumb/64.png"))
+        self.assertTrue(thumb.startswith(b"\x89PNG"))
+        self.assertEqual(uncached_read(a.path("posts/100/photos/0/thumb/64.png")), thumb)

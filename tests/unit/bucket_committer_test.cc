@@ -1,0 +1,52 @@
+// Unit tests of how a bucket's log entries become the store's.
+#include "sync/bucket_committer.h"
+
+#include <criterion/criterion.h>
+
+using namespace iafs;
+using namespace iafs::sync;
+
+namespace {
+
+ImageSetKey set_of(uint64_t id) {
+  return ImageSetKey{"posts", EntityId{true, id, std::to_string(id)}, "photos", 0};
+}
+
+}  // namespace
+
+Test(bucket_committer, entries_become_the_stores_with_their_time_and_guards) {
+  Entry entry;
+  entry.seq = 7;
+  entry.prev = std::string(64, 'a');
+  entry.time_ns = 123456789;
+  LogOp mtime;
+  mtime.change = SetMtime{set_of(1), 42};
+  mtime.ext = "png";
+  LogOp move;
+  move.change = MoveSet{set_of(1), set_of(2)};
+  entry.ops = {mtime, move};
+  auto logged = logged_entry(entry, std::string(64, 'b'));
+  cr_assert(logged.ok());
+  cr_assert(logged->seq == 7 && logged->prev_sha256 == entry.prev &&
+            logged->sha256 == std::string(64, 'b') && logged->time_ns == 123456789);
+  cr_assert(logged->ops.size() == 2);
+  cr_assert(logged->ops[0].original_ext == "png");
+  cr_assert(logged->ops[0].op.time_ns == 123456789 && logged->ops[1].op.time_ns == 123456789);
+  cr_assert(std::get<SetMtime>(logged->ops[0].op.change).mtime_ns == 42);
+  cr_assert(std::holds_alternative<MoveSet>(logged->ops[1].op.change));
+}
+
+Test(bucket_committer, an_op_this_version_does_not_apply_halts_at_its_entry) {
+  Entry entry;
+  entry.seq = 3;
+  LogOp drop;
+  drop.change = DropThumb{BlobId{}, std::string(16, '0'), "300x200.jpg"};
+  LogOp sweep;
+  sweep.change = GcStep{GcStep::Kind::kSweep, {BlobId{}}};
+  for (const LogOp& op : {drop, sweep}) {
+    entry.ops = {op};
+    auto logged = logged_entry(entry, std::string(64, 'c'));
+    cr_assert(!logged.ok() && logged.error().code == ErrorCode::kNotSupported);
+    cr_assert(logged.error().message.find("log entry 3") != std::string::npos);
+  }
+}
