@@ -20,6 +20,17 @@ from harness import Mount, run
 POLL = "0.1"
 
 
+def png_of(width, height, raw):
+    """An RGB PNG of `raw`: its rows, each a filter byte (0) and 3·width bytes."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
+            chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+
+
 def png(width, height, seed):
     """A small RGB PNG whose pixels depend on `seed` (distinct seeds, distinct
     images and bytes), written here: making hundreds of them costs nothing."""
@@ -30,14 +41,7 @@ def png(width, height, seed):
         for x in range(width):
             row += bytes(((r0 + 5 * x) % 256, (g0 + 7 * y) % 256, (b0 + x * y) % 256))
         rows.append(bytes(row))
-
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data +
-                struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
-            chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
+    return png_of(width, height, b"".join(rows))
 
 
 def sha256(data):

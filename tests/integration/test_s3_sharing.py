@@ -8,26 +8,16 @@ import os
 import random
 import subprocess
 import threading
-import zlib
-import struct
 
 import harness
-from s3_hosts import S3HostsCase, png, read_bytes, sha256, write_file
+from s3_hosts import S3HostsCase, png, png_of, read_bytes, sha256, write_file
 
 
 def noise_png(side, seed):
-    """A PNG of random pixels (side x side, RGB): it does not compress, so its
+    """A PNG of random pixels (side x side, RGB): it hardly compresses, so its
     size is about 3·side² bytes."""
     rng = random.Random(seed)
-    raw = b"".join(b"\x00" + rng.randbytes(3 * side) for _ in range(side))
-
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data +
-                struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
-            chunk(b"IDAT", zlib.compress(raw, 0)) + chunk(b"IEND", b""))
+    return png_of(side, side, b"".join(b"\x00" + rng.randbytes(3 * side) for _ in range(side)))
 
 
 def uncached_read(path):
