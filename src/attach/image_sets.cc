@@ -140,7 +140,8 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
       if (stored_now) {
         if (stored_now_out != nullptr) *stored_now_out = true;
         if (budget_ != nullptr) budget_->stored();
-        thumbnails_made_.add();
+        // Fetched from the bucket (took_ns 0: another host made it): found.
+        (took_ns != 0 ? thumbnails_made_ : thumbnails_found_).add();
         if (took_ns != 0) thumbnail_seconds_.observe_ns(took_ns);
         if (took_ns != 0 && log_enabled(LogLevel::kInfo)) {
           log_info("thumbnail " + path_string(thumbnail_path(set, attachment->multiple, spec)) +

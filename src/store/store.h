@@ -152,8 +152,10 @@ class Store {
   // The bytes cached (store_cache.cc). cache_blob stores the bytes of blob
   // `id` (checked against `id` as they are stored) unless they are cached
   // already; a blob no record points at yet is kept until the next open, or
-  // as long as it is pinned.
-  Status cache_blob(const BlobId& id, uint64_t xxh3, const BlobSource& source);
+  // as long as it is pinned. With `recorded_only`, bytes of a blob no
+  // record knows are not stored (kNotFound): a fetch of one removed meanwhile.
+  Status cache_blob(const BlobId& id, uint64_t xxh3, const BlobSource& source,
+                    bool recorded_only = false);
   // Whether the bytes of blob `id` are stored here (false: unknown, or
   // recorded without them).
   Result<bool> blob_cached(const BlobId& id);

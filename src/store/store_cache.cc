@@ -66,7 +66,8 @@ Result<std::optional<uint64_t>> Store::cached_bytes() {
   return cached_bytes_in(txn);
 }
 
-Status Store::cache_blob(const BlobId& id, uint64_t xxh3, const BlobSource& source) {
+Status Store::cache_blob(const BlobId& id, uint64_t xxh3, const BlobSource& source,
+                         bool recorded_only) {
   return write([&](StoreTxn& txn) -> Status {
     auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
     if (!found) return found.error();
@@ -79,6 +80,8 @@ Status Store::cache_blob(const BlobId& id, uint64_t xxh3, const BlobSource& sour
                                               std::to_string(source.size()) + " bytes, not " +
                                               std::to_string(record.size));
       }
+    } else if (recorded_only) {
+      return make_error(ErrorCode::kNotFound, "blob " + blob_id_hex(id) + " is gone");
     } else {
       record.size = source.size();
       record.xxh3 = xxh3;

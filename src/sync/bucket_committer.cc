@@ -119,6 +119,11 @@ Status BucketCommitter::fetch(const BlobId& id, uint64_t size) {
   auto cached = store_.blob_cached(id);
   if (!cached) return cached.error();
   if (*cached) return Status::Ok();
+  // No record (replaced or removed, and no open file pins it): nothing to
+  // fetch, or bytes no record holds would stay cached until the next mount.
+  auto recorded = store_.has_blob(id);
+  if (!recorded) return recorded.error();
+  if (!*recorded) return make_error(ErrorCode::kNotFound, "blob " + blob_id_hex(id) + " is gone");
   std::shared_ptr<Fetch> flight;
   bool leader = false;
   {
@@ -158,8 +163,10 @@ Status BucketCommitter::fetch_once(const BlobId& id, uint64_t size) {
   }
   std::span<const uint8_t> span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   // cache_blob checks the bytes against the key's hash as it stores them.
-  Status cached = store_.cache_blob(id, xxh3_of(span), SpanSource(span));
-  if (!cached) log_error("s3: " + key + ": " + cached.error().message);
+  Status cached = store_.cache_blob(id, xxh3_of(span), SpanSource(span), true);
+  if (!cached && cached.error().code != ErrorCode::kNotFound) {
+    log_error("s3: " + key + ": " + cached.error().message);
+  }
   return cached;
 }
 

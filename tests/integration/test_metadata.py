@@ -44,7 +44,9 @@ class MetadataTest(MountedTestCase):
 
     def load(self, relative, root=None):
         """The metadata file's bytes read whole, checked against its st_size
-        and against cat; returns (bytes, parsed JSON)."""
+        and against cat; returns (bytes, parsed JSON). Thumbnails made at
+        upload are waited for first: each one stored changes the file."""
+        self.settle()
         path = os.path.join(root or self.mnt, relative)
         size = os.stat(path).st_size
         data = self.read(path)

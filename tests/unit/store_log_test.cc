@@ -252,3 +252,13 @@ Test(store_log, a_store_of_its_own_counts_no_cached_bytes) {
   auto total = store->cached_bytes();
   cr_assert(total.ok() && !total->has_value());
 }
+
+Test(store_log, a_fetch_of_a_blob_removed_meanwhile_caches_nothing) {
+  auto store = log_store();
+  std::vector<uint8_t> bytes = bytes_of("fetched too late");
+  BlobId id = sha256_of(bytes);
+  Status s = store->cache_blob(id, xxh3_of(bytes), SpanSource(bytes), true);
+  cr_assert(!s.ok() && s.error().code == ErrorCode::kNotFound);
+  cr_assert(*store->has_blob(id) == false);
+  cr_assert(**store->cached_bytes() == 0);
+}
