@@ -163,6 +163,17 @@ Status ImageSets::pin(const FileVersion& version) { return store_.pin(version.bl
 
 void ImageSets::unpin(const FileVersion& version) { store_.unpin(version.blob); }
 
+Result<FileVersion> ImageSets::pin_original(const ImagePath& path) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto current = find_original(path);
+    if (!current) return current.error();
+    Status pinned = pin(*current);
+    if (pinned) return current;
+    if (pinned.error().code != ErrorCode::kNotFound) return pinned.error();
+  }
+  return make_error(ErrorCode::kIo, "the original kept changing while it was opened");
+}
+
 Status ImageSets::read(const FileVersion& version, uint64_t offset, uint64_t length,
                        const BlobReadSink& sink) {
   return read_fetched(version.blob, version.size, [&] {

@@ -150,6 +150,9 @@ class ImageSets {
   // replaced or removed, until unpinned. pin(): kNotFound if it is gone.
   Status pin(const FileVersion& version);
   void unpin(const FileVersion& version);
+  // The original stored at `path` now, pinned (the caller unpins it): one
+  // replaced between finding and pinning it is found again.
+  Result<FileVersion> pin_original(const ImagePath& path);
   // Reads [offset, offset + length) of `version`; pieces valid during `sink`.
   Status read(const FileVersion& version, uint64_t offset, uint64_t length,
               const BlobReadSink& sink);

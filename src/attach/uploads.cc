@@ -65,20 +65,22 @@ Result<std::unique_ptr<StagedFile>> ImageSets::open_upload(const ImagePath& path
                                              max_bytes_of(path));
   upload->set_opener(opener);
   if (!truncate) {
-    auto current = find_original(path);
+    // Pinned while copied: a replacement racing this open frees nothing.
+    auto current = pin_original(path);
     if (current) {
       Status copied = Status::Ok();
-      Status read = read_fetched(current->blob, current->size, [&] {
-        return store_.read_blob(current->blob, current->size, 0, current->size, [&](auto pieces) {
-          off_t off = 0;
-          for (auto piece : pieces) {
-            if (copied) copied = upload->write(piece, off);
-            off += static_cast<off_t>(piece.size());
-          }
-        });
+      Status read = this->read(*current, 0, current->size, [&](auto pieces) {
+        off_t off = 0;
+        for (auto piece : pieces) {
+          if (copied) copied = upload->write(piece, off);
+          off += static_cast<off_t>(piece.size());
+        }
       });
+      unpin(*current);
       if (!read) return read.error();
       if (!copied) return copied.error();
+    } else if (current.error().code != ErrorCode::kNotFound) {
+      return current.error();
     }
   }
   std::lock_guard lock(uploads_mutex_);

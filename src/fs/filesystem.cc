@@ -133,14 +133,10 @@ Result<fuse_entry_param> Filesystem::entry_for(const ImagePath& path,
   } else if (version) {
     // A version is pinned from its node's first lookup to its FORGET: the
     // kernel may open it (or, with no OPEN, read it) as long as it knows it.
-    bool created = false;
-    nodeid = inodes_.ref_version(path, *version, &created);
-    if (created) {
-      if (Status pinned = sets_->pin(*version); !pinned) {
-        forget(nodeid, 1);
-        return pinned.error();
-      }
-    }
+    // The pin is taken before any other lookup can find the node.
+    auto ref = inodes_.ref_version(path, *version, [&] { return sets_->pin(*version); });
+    if (!ref) return ref.error();
+    nodeid = *ref;
   } else {
     return make_error(ErrorCode::kNotFound, "no such file");
   }

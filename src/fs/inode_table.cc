@@ -25,16 +25,18 @@ std::optional<Node> InodeTable::get(fuse_ino_t nodeid) {
   return it->second;
 }
 
-fuse_ino_t InodeTable::add(Node node, const std::optional<NodeKey>& key, bool* created) {
+fuse_ino_t InodeTable::add(Node node, const std::optional<NodeKey>& key) {
   std::lock_guard lock(mutex_);
-  if (created != nullptr) *created = false;
   if (key) {
     if (auto it = by_key_.find(*key); it != by_key_.end()) {
       ++nodes_[it->second].lookups;
       return it->second;
     }
   }
-  if (created != nullptr) *created = true;
+  return add_locked(std::move(node), key);
+}
+
+fuse_ino_t InodeTable::add_locked(Node node, const std::optional<NodeKey>& key) {
   node.nodeid = next_++;
   node.lookups = 1;
   if (!node.path.is_directory()) files_.emplace(node.path, node.nodeid);
@@ -53,12 +55,21 @@ fuse_ino_t InodeTable::ref_directory(const ImagePath& path) {
   return add(std::move(node), directory_key(path));
 }
 
-fuse_ino_t InodeTable::ref_version(const ImagePath& path, const FileVersion& version,
-                                   bool* created) {
+Result<fuse_ino_t> InodeTable::ref_version(const ImagePath& path, const FileVersion& version,
+                                           const std::function<Status()>& pin) {
+  NodeKey key{path, NodeKey::Of::kVersion, version.revision};
+  std::lock_guard lock(mutex_);
+  if (auto it = by_key_.find(key); it != by_key_.end()) {
+    ++nodes_[it->second].lookups;
+    return it->second;
+  }
+  if (pin) {
+    if (Status pinned = pin(); !pinned) return pinned.error();
+  }
   Node node;
   node.path = path;
   node.version = version;
-  return add(std::move(node), NodeKey{path, NodeKey::Of::kVersion, version.revision}, created);
+  return add_locked(std::move(node), key);
 }
 
 fuse_ino_t InodeTable::ref_scratch(const ImagePath& path, uint64_t scratch_id) {

@@ -7,6 +7,7 @@
 #include <fuse_lowlevel.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "attach/file_version.h"
+#include "imageattachfs/result.h"
 #include "imageattachfs/image_path.h"
 
 namespace iafs {
@@ -57,9 +59,11 @@ class InodeTable {
   // The nodeid for a directory path / a file version / a scratch file / an
   // original being created (no version yet), adding one lookup.
   fuse_ino_t ref_directory(const ImagePath& path);
-  // `created` (if given) says whether the node is new.
-  fuse_ino_t ref_version(const ImagePath& path, const FileVersion& version,
-                         bool* created = nullptr);
+  // A new node first calls `pin` (if given) under the table's lock, so that
+  // no other lookup finds it before it holds its pin; a failed pin adds no
+  // node and is returned.
+  Result<fuse_ino_t> ref_version(const ImagePath& path, const FileVersion& version,
+                                 const std::function<Status()>& pin = {});
   fuse_ino_t ref_scratch(const ImagePath& path, uint64_t scratch_id);
   fuse_ino_t ref_pending(const ImagePath& path);
   // A new node (a fresh nodeid every time) holding `snapshot`.
@@ -91,7 +95,8 @@ class InodeTable {
   void move_set_nodes(const ImageSetKey& from, const ImageSetKey& to);
 
  private:
-  fuse_ino_t add(Node node, const std::optional<NodeKey>& key, bool* created = nullptr);
+  fuse_ino_t add(Node node, const std::optional<NodeKey>& key);
+  fuse_ino_t add_locked(Node node, const std::optional<NodeKey>& key);
   void unkey(fuse_ino_t nodeid);
   void unindex_file(fuse_ino_t nodeid, const ImagePath& path);
 

@@ -20,9 +20,8 @@ Result<std::unique_ptr<OpenFile>> open_version(Filesystem& fs, const Node& node)
   file->path = node.path;
   file->version = node.version;  // pinned by its node
   if (!file->version) {
-    auto current = fs.sets().find_original(node.path);
+    auto current = fs.sets().pin_original(node.path);
     if (!current) return current.error();
-    if (Status s = fs.sets().pin(*current); !s) return s.error();
     file->version = *current;
     file->pinned = true;
   }
@@ -107,9 +106,9 @@ void op_open(fuse_req_t req, fuse_ino_t nodeid, fuse_file_info* fi) {
   auto file = open_node(fs, *node, fi->flags, pid);
   if (file && ((*file)->staged || (*file)->discard)) fs.writers().opened(pid, node->path);
   if (!file) {
-    if (file.error().code == ErrorCode::kPermission) {
-      fs.log_refusal("open for writing", node->path, file.error());
-    }
+    ErrorCode code = file.error().code;
+    if (code == ErrorCode::kPermission) fs.log_refusal("open for writing", node->path, file.error());
+    if (code == ErrorCode::kIo) fs.log_refusal("open", node->path, file.error());
     return reply_error(req, file.error());
   }
   fi->keep_cache = (*file)->version.has_value() && !(*file)->discard;  // immutable

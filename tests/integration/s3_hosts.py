@@ -6,42 +6,16 @@ import hashlib
 import json
 import os
 import shutil
-import struct
 import subprocess
 import tempfile
 import time
 import unittest
-import zlib
 
 import harness
 import rgw_fixture
 from harness import Mount, run
 
 POLL = "0.1"
-
-
-def png_of(width, height, raw):
-    """An RGB PNG of `raw`: its rows, each a filter byte (0) and 3·width bytes."""
-    def chunk(kind, data):
-        return (struct.pack(">I", len(data)) + kind + data +
-                struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
-            chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
-
-
-def png(width, height, seed):
-    """A small RGB PNG whose pixels depend on `seed` (distinct seeds, distinct
-    images and bytes), written here: making hundreds of them costs nothing."""
-    r0, g0, b0 = (seed * 37) % 256, (seed * 91 + 17) % 256, (seed // 256 * 53 + 101) % 256
-    rows = []
-    for y in range(height):
-        row = bytearray([0])  # filter: none
-        for x in range(width):
-            row += bytes(((r0 + 5 * x) % 256, (g0 + 7 * y) % 256, (b0 + x * y) % 256))
-        rows.append(bytes(row))
-    return png_of(width, height, b"".join(rows))
 
 
 def sha256(data):

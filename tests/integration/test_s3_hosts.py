@@ -26,7 +26,8 @@ import time
 import unittest
 import urllib.parse
 
-from s3_hosts import S3HostsCase, complaints, png, read_bytes, sha256, write_file
+from s3_hosts import S3HostsCase, complaints, read_bytes, sha256, write_file
+from tiny_images import png
 import harness
 import rgw_fixture
 import tcp_proxy

@@ -10,7 +10,8 @@ import subprocess
 import threading
 
 import harness
-from s3_hosts import S3HostsCase, png, png_of, read_bytes, sha256, write_file
+from s3_hosts import S3HostsCase, read_bytes, sha256, write_file
+from tiny_images import png, png_of
 
 
 def noise_png(side, seed):

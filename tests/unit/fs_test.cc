@@ -40,13 +40,37 @@ Test(inode_table, one_nodeid_per_directory_path_counted_by_lookups) {
 Test(inode_table, each_version_of_a_file_has_its_own_nodeid) {
   InodeTable table;
   ImagePath original = at("/posts/1/photos/0/original.jpg");
-  fuse_ino_t first = table.ref_version(original, version(1));
-  fuse_ino_t second = table.ref_version(original, version(2));
+  fuse_ino_t first = table.ref_version(original, version(1)).value();
+  fuse_ino_t second = table.ref_version(original, version(2)).value();
   cr_expect_neq(first, second);
-  cr_expect_eq(table.ref_version(original, version(1)), first);
+  cr_expect_eq(table.ref_version(original, version(1)).value(), first);
   cr_expect_eq(table.find_files(original).size(), 2u);
   table.forget(first, 2);
   cr_expect_eq(table.find_files(original).size(), 1u);
+}
+
+// A version's node is pinned before any other lookup finds it: a lookup that
+// shares the node never sees one whose pin failed (its bytes freed).
+Test(inode_table, a_version_node_is_found_only_once_its_pin_held) {
+  InodeTable table;
+  ImagePath original = at("/posts/1/photos/0/original.jpg");
+  int pins = 0;
+  auto refused = [&] {
+    ++pins;
+    return Status(make_error(ErrorCode::kNotFound, "the file was replaced or removed"));
+  };
+  auto ref = table.ref_version(original, version(1), refused);
+  cr_expect(!ref && ref.error().code == ErrorCode::kNotFound);
+  cr_expect(table.find_files(original).empty(), "a failed pin adds no node");
+  auto held = [&] {
+    ++pins;
+    return Status::Ok();
+  };
+  fuse_ino_t first = table.ref_version(original, version(1), held).value();
+  cr_expect_eq(table.ref_version(original, version(1), held).value(), first);
+  cr_expect_eq(pins, 2, "only a new node pins");
+  cr_expect(!table.forget(first, 1).has_value());
+  cr_expect(table.forget(first, 1).has_value());
 }
 
 Test(inode_table, the_root_is_never_forgotten) {
@@ -83,7 +107,7 @@ Test(inode_table, moving_a_set_renames_its_nodes_and_detaches_the_target) {
   InodeTable table;
   fuse_ino_t set = table.ref_directory(at("/posts/1/photos/3"));
   fuse_ino_t thumb = table.ref_directory(at("/posts/1/photos/3/thumb"));
-  fuse_ino_t file = table.ref_version(at("/posts/1/photos/3/thumb/300.jpg"), version(5));
+  fuse_ino_t file = table.ref_version(at("/posts/1/photos/3/thumb/300.jpg"), version(5)).value();
   fuse_ino_t old_target = table.ref_directory(at("/posts/2/photos/1"));
   table.move_set_nodes(at("/posts/1/photos/3").set, at("/posts/2/photos/1").set);
   cr_expect(table.get(set)->path == at("/posts/2/photos/1"));
