@@ -21,7 +21,11 @@ DecodeGate::Permit::Permit(DecodeGate& gate, uint64_t bytes) : gate_(gate), byte
   gate_.changed_.notify_all();  // the next ticket may fit beside this one
 }
 
-DecodeGate::Permit::~Permit() {
+DecodeGate::Permit::~Permit() { release(); }
+
+void DecodeGate::Permit::release() {
+  if (!held_) return;
+  held_ = false;
   {
     std::lock_guard lock(gate_.mutex_);
     --gate_.running_;

@@ -30,10 +30,13 @@ class DecodeGate {
     ~Permit();
     Permit(const Permit&) = delete;
     Permit& operator=(const Permit&) = delete;
+    // Gives the slot and the bytes back before the scope ends (once).
+    void release();
 
    private:
     DecodeGate& gate_;
     uint64_t bytes_;
+    bool held_ = true;
   };
 
   // Decodes running now, and the bytes they hold (for tests and metrics).

@@ -205,8 +205,9 @@ Result<ApplyOutcome> ImageSets::commit_original(const ImagePath& path,
 }
 
 Result<ApplyOutcome> ImageSets::store_original(const ImagePath& path, const AttachOriginal& op,
-                                               const BlobSource& bytes) {
-  Result<ApplyOutcome> applied = committer_.commit(Op{op, now_ns()}, bytes, {});
+                                               const BlobSource& bytes,
+                                               const std::function<void()>& bytes_stored) {
+  Result<ApplyOutcome> applied = committer_.commit(Op{op, now_ns()}, bytes, {}, bytes_stored);
   if (applied && applied->changed) {
     log_info("upload " + path_string(path) + ": committed " + std::to_string(op.size) +
              " bytes, " + std::to_string(op.width) + "x" + std::to_string(op.height));

@@ -197,9 +197,11 @@ class ImageSets {
   // original named by `path`, or why they are refused.
   Result<AttachOriginal> judge_original(const ImagePath& path, std::span<const uint8_t> bytes,
                                         int64_t mtime_ns, int64_t created_ns = 0);
-  // The storing half: applies a judged `op` with its bytes (one info line).
+  // The storing half: applies a judged `op` with its bytes (one info line);
+  // `bytes_stored` as Committer::commit's.
   Result<ApplyOutcome> store_original(const ImagePath& path, const AttachOriginal& op,
-                                      const BlobSource& bytes);
+                                      const BlobSource& bytes,
+                                      const std::function<void()>& bytes_stored = {});
 
   // Bulk import (imports.cc: `imageattachfs import`, `import-imageattach`).
   // kTooBig when an original of `size` bytes is over the schema's max_bytes

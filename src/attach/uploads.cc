@@ -102,7 +102,8 @@ Result<ApplyOutcome> ImageSets::commit_upload(StagedFile& upload) {
     // bytes are stored: the store reads them again from the staged file
     // (which writes and truncations cannot change while we hold its lock),
     // and checks as it stores them that they hash to the judged id.
-    // The permit covers the snapshot and the store's copy (DecodeGate).
+    // The permit covers the snapshot and the store's copy (DecodeGate), not
+    // a wait for the bucket's log once the bytes are stored.
     DecodeGate::Permit permit(decodes_, size);
     Result<AttachOriginal> op = make_error(ErrorCode::kIo, "not judged");
     {
@@ -112,7 +113,8 @@ Result<ApplyOutcome> ImageSets::commit_upload(StagedFile& upload) {
     }
     if (!op) return op.error();
     op->focus = upload.commit_focus();
-    return store_original(upload.path(), *op, StagedSource(upload.fd(), size));
+    return store_original(upload.path(), *op, StagedSource(upload.fd(), size),
+                          [&permit] { permit.release(); });
   }();
   // A large original's snapshot and LMDB's dirty pages, freed, stay in the
   // allocator's arenas otherwise (the next resize would add to them).

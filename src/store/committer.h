@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,9 +34,16 @@ class Committer {
   // An AttachOriginal carries its blob's bytes in `blob` (Store::apply).
   // `original_ext` (when not empty) names the original the writer saw: an
   // op on one set is refused where another host replaced it meanwhile.
+  // `bytes_stored` (when given) is called once `blob` is read no more, before
+  // any wait for the log: a writer then gives back what its bytes held.
   virtual Result<ApplyOutcome> commit(const Op& op, const BlobSource& blob,
-                                      const std::string& original_ext) = 0;
-  Result<ApplyOutcome> commit(const Op& op) { return commit(op, SpanSource({}), {}); }
+                                      const std::string& original_ext,
+                                      const std::function<void()>& bytes_stored) = 0;
+  Result<ApplyOutcome> commit(const Op& op, const BlobSource& blob,
+                              const std::string& original_ext) {
+    return commit(op, blob, original_ext, {});
+  }
+  Result<ApplyOutcome> commit(const Op& op) { return commit(op, SpanSource({}), {}, {}); }
 
   // Makes the bytes of blob `id` (of `size` bytes) readable from the store:
   // kIo when they cannot be had.
@@ -66,8 +74,9 @@ class LocalCommitter final : public Committer {
  public:
   explicit LocalCommitter(Store& store) : store_(store) {}
   Result<ApplyOutcome> commit(const Op& op, const BlobSource& blob,
-                              const std::string& /*original_ext*/) override {
-    return store_.apply(op, blob);
+                              const std::string& /*original_ext*/,
+                              const std::function<void()>& /*bytes_stored*/) override {
+    return store_.apply(op, blob);  // stored and applied at once: no wait to shorten
   }
   using Committer::commit;
   Status fetch(const BlobId& /*id*/, uint64_t /*size*/) override { return Status::Ok(); }

@@ -83,7 +83,8 @@ BucketCommitter::BucketCommitter(Store& store, s3::Client& client, bool read_onl
     : store_(store), client_(client), read_only_(read_only) {}
 
 Result<ApplyOutcome> BucketCommitter::commit(const Op& op, const BlobSource& blob,
-                                             const std::string& original_ext) {
+                                             const std::string& original_ext,
+                                             const std::function<void()>& bytes_stored) {
   if (read_only_) {
     return make_error(ErrorCode::kReadOnly, "this host mounts its bucket read-only");
   }
@@ -106,6 +107,9 @@ Result<ApplyOutcome> BucketCommitter::commit(const Op& op, const BlobSource& blo
     }
     if (Status pinned = store_.pin(attach->blob); !pinned) return pinned.error();
   }
+  // Its bytes are in the bucket and here: the log's wait holds none of them,
+  // so writers waiting together share an entry (group commit).
+  if (bytes_stored) bytes_stored();
   Result<OpResult> result = log_->commit(log_op_of(op, checked, original_ext), deadline);
   if (attach != nullptr) store_.unpin(attach->blob);
   if (!result) return result.error();

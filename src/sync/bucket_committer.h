@@ -37,7 +37,8 @@ class BucketCommitter final : public Committer, public LogApplier {
 
   // Committer.
   Result<ApplyOutcome> commit(const Op& op, const BlobSource& blob,
-                              const std::string& original_ext) override;
+                              const std::string& original_ext,
+                              const std::function<void()>& bytes_stored) override;
   using Committer::commit;
   Status fetch(const BlobId& id, uint64_t size) override;
   bool catch_up() override;

@@ -114,3 +114,26 @@ Test(decode_gate, a_large_original_waiting_is_not_overtaken) {
   std::vector<std::string> expected{"a", "big", "small"};
   cr_expect(order == expected);
 }
+
+// An upload on a bucket gives its permit back once its bytes are stored, and
+// waits for the log without it: the next writer enters meanwhile.
+Test(decode_gate, a_released_permit_lets_the_next_enter_and_is_given_back_once) {
+  DecodeGate gate(1, 1000);
+  {
+    DecodeGate::Permit first(gate, 600);
+    cr_expect_eq(gate.held(), 600u);
+    first.release();
+    cr_expect_eq(gate.running(), 0u);
+    cr_expect_eq(gate.held(), 0u);
+    std::vector<std::string> order;
+    std::mutex mutex;
+    Entrant next(gate, 700, &order, &mutex, "next");
+    cr_expect(eventually([&] { return bool(next.entered); }), "the slot is free again");
+    cr_expect_eq(gate.held(), 700u);
+    first.release();  // again, and at the scope's end: nothing more is given back
+    cr_expect_eq(gate.running(), 1u);
+    next.let_go();
+  }
+  cr_expect_eq(gate.running(), 0u);
+  cr_expect_eq(gate.held(), 0u);
+}
