@@ -142,6 +142,9 @@ class Store {
   // The origin begin_log tied the store to; nullopt for a store of its own.
   Result<std::optional<std::string>> log_origin();
   Result<LogCursor> log_cursor();
+  // The uuid this store writes the bucket's entries as: the one it keeps,
+  // else `fresh`, kept from now on (a read-only store keeps nothing).
+  Result<std::string> log_host(const std::string& fresh);
   // Applies `entry` in one write transaction, each op in a nested one: an op
   // refused (kNotFound, kNotEmpty, ...) leaves nothing and the next go on;
   // its error is its result. Fails as a whole (nothing applied) when the

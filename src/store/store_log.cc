@@ -11,6 +11,7 @@ namespace {
 
 const uint8_t kLogOriginKey[] = {'l', 'o', 'g', '_', 'o', 'r', 'i', 'g', 'i', 'n'};
 const uint8_t kLogCursorKey[] = {'l', 'o', 'g', '_', 'c', 'u', 'r', 's', 'o', 'r'};
+const uint8_t kLogHostKey[] = {'l', 'o', 'g', '_', 'h', 'o', 's', 't'};
 
 std::span<const uint8_t> bytes_of(std::string_view text) {
   return {reinterpret_cast<const uint8_t*>(text.data()), text.size()};
@@ -90,6 +91,28 @@ Status Store::begin_log(const std::string& origin) {
     if (Status s = start_counting_cached(txn); !s) return s;
     return txn.put(txn.dbs().meta, kLogCursorKey, encode_cursor(LogCursor{0, origin, 0}));
   });
+}
+
+Result<std::string> Store::log_host(const std::string& fresh) {
+  std::string host = fresh;
+  auto kept = [&](StoreTxn& txn) -> Status {
+    auto found = txn.get(txn.dbs().meta, kLogHostKey);
+    if (!found) return found.error();
+    if (found->has_value()) {
+      host.assign((*found)->begin(), (*found)->end());
+      return Status::Ok();
+    }
+    if (!txn.is_write()) return Status::Ok();
+    return txn.put(txn.dbs().meta, kLogHostKey, bytes_of(fresh));
+  };
+  if (read_only_) {
+    StoreTxn txn(*env_, false);
+    if (!txn.ok()) return txn.error();
+    if (Status s = kept(txn); !s) return s.error();
+    return host;
+  }
+  if (Status s = write(kept); !s) return s.error();
+  return host;
 }
 
 Result<std::optional<std::string>> Store::log_origin() {

@@ -119,6 +119,10 @@ Result<std::unique_ptr<BucketHost>> BucketHost::open(const BucketPlan& plan,
                                                      bool read_only) {
   Result<LogCursor> cursor = store.log_cursor();
   if (!cursor) return cursor.error();
+  // A remount writes as the same host: its entries, and those it left
+  // unsettled before a crash, carry one uuid (SCALEOUT.md §3).
+  Result<std::string> host_id = store.log_host(plan.host);
+  if (!host_id) return host_id.error();
   std::unique_ptr<BucketHost> host(new BucketHost());
   host->http_ = s3::make_curl_transport();
   host->credentials_ = std::make_unique<s3::CredentialProvider>(
@@ -127,7 +131,7 @@ Result<std::unique_ptr<BucketHost>> BucketHost::open(const BucketPlan& plan,
   host->bucket_ = s3_log_bucket(*host->client_);
   host->committer_ = std::make_unique<BucketCommitter>(store, *host->client_, read_only);
   LogThreadOptions log_options;
-  log_options.host = plan.host;
+  log_options.host = *host_id;
   log_options.poll_ns = options.poll_ns;
   log_options.commit_timeout_ns = options.commit_timeout_ns;
   LogPosition start{cursor->seq, cursor->sha256_hex, cursor->time_ns};

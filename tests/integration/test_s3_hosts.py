@@ -329,6 +329,9 @@ class S3HostsTest(S3HostsCase):
         self.assertEqual(named - blobs, set(), "log entries name originals not in the bucket")
         self.assertLessEqual({sha256(d) for d in committed.values()}, named,
                              "committed originals missing from the log")
+        # Every mount of A's store directory wrote as one host.
+        self.assertEqual(len({e["host"] for e in entries}), 1,
+                         "A's store keeps its host uuid across SIGKILLs and remounts")
         # A, once more on its store directory, catches up and has them all.
         a = Mount(root_a, store=store_a, options=self.s3_options(), env=self.env)
         a.name = "a (last)"

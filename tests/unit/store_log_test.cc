@@ -81,6 +81,32 @@ Test(store_log, begin_log_ties_an_empty_store_to_one_bucket) {
   cr_assert(!other.ok() && other.error().code == ErrorCode::kInvalid);
 }
 
+// A remount writes the bucket's entries as the host it was (SCALEOUT.md §3).
+Test(store_log, the_host_uuid_is_kept_across_mounts) {
+  std::string dir = test::temp_dir("store-log-test");
+  {
+    auto store = open_store(dir);
+    cr_assert(store->begin_log(kOrigin).ok());
+    auto first = store->log_host("11111111-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
+    cr_assert(first.ok() && *first == "11111111-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
+    auto again = store->log_host("22222222-bbbb-4bbb-8bbb-bbbbbbbbbbbb");
+    cr_assert(again.ok() && *again == *first, "the kept one, not the fresh one");
+  }
+  StoreOptions read_only;
+  read_only.map_size = 1ull << 30;
+  read_only.read_only = true;
+  auto store = Store::open(dir, read_only);
+  cr_assert(store.ok());
+  auto kept = (*store)->log_host("33333333-cccc-4ccc-8ccc-cccccccccccc");
+  cr_assert(kept.ok() && *kept == "11111111-aaaa-4aaa-8aaa-aaaaaaaaaaaa", "read-only finds it");
+  std::string fresh_dir = test::temp_dir("store-log-test");
+  { cr_assert(open_store(fresh_dir)->begin_log(kOrigin).ok()); }
+  auto fresh = Store::open(fresh_dir, read_only);
+  cr_assert(fresh.ok());
+  auto unkept = (*fresh)->log_host("44444444-dddd-4ddd-8ddd-dddddddddddd");
+  cr_assert(unkept.ok() && *unkept == "44444444-dddd-4ddd-8ddd-dddddddddddd");
+}
+
 Test(store_log, a_store_holding_sets_of_its_own_is_not_put_on_a_bucket) {
   auto store = open_store(test::temp_dir("store-log-test"));
   std::vector<uint8_t> bytes = bytes_of("local bytes");
