@@ -36,12 +36,22 @@ void CacheBudget::used(const BlobId& id) {
     return;
   }
   if (uses_.size() >= kMaxNoted) {
-    // Forget the oldest: it is evicted first either way.
-    auto oldest = std::min_element(uses_.begin(), uses_.end(),
-                                   [](const auto& a, const auto& b) { return a.second < b.second; });
-    uses_.erase(oldest);
+    // Forget the older half at once (they are evicted first either way): a
+    // scan per new original would hold up every reader once the map is full.
+    std::vector<int64_t> times;
+    times.reserve(uses_.size());
+    for (const auto& [_, time] : uses_) times.push_back(time);
+    auto middle = times.begin() + static_cast<ptrdiff_t>(times.size() / 2);
+    std::nth_element(times.begin(), middle, times.end());
+    int64_t cut = *middle;
+    std::erase_if(uses_, [cut](const auto& use) { return use.second <= cut; });
   }
   uses_.emplace(id, now);
+}
+
+size_t CacheBudget::noted() {
+  std::lock_guard lock(mutex_);
+  return uses_.size();
 }
 
 Status CacheBudget::run_once() {

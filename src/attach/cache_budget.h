@@ -44,13 +44,15 @@ class CacheBudget {
   // One pass: frees cached bytes down to 9/10 of the budget if they are above it.
   Status run_once();
 
+  // How many originals' last reads are noted: at most kMaxNoted (tests).
+  size_t noted();
+  static constexpr size_t kMaxNoted = 1 << 16;
+
   uint64_t budget() const { return budget_; }
   uint64_t evicted_originals() const { return evicted_originals_.value(); }
   uint64_t evicted_bytes() const { return evicted_bytes_.value(); }
 
  private:
-  static constexpr size_t kMaxNoted = 1 << 16;  // reads remembered at once, at most
-
   void loop();
 
   Store& store_;

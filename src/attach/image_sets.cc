@@ -183,15 +183,17 @@ Status ImageSets::read(const FileVersion& version, uint64_t offset, uint64_t len
 
 Status ImageSets::read_fetched(const BlobId& id, uint64_t size,
                                const std::function<Status()>& read) {
+  // Read first: the bytes are here on nearly every read, and asking the
+  // store whether they are costs a transaction. A read that finds them gone
+  // (never fetched, or dropped by cache_size) fetches them and reads again.
   constexpr int kAttempts = 4;
-  Status status = Status::Ok();
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    if (cache_ != nullptr) cache_->used(id);
-    if (Status fetched = committer_.fetch(id, size); !fetched) return fetched;
-    status = read();
-    if (status) return status;
+  if (cache_ != nullptr) cache_->used(id);
+  Status status = read();
+  for (int attempt = 0; !status && attempt < kAttempts; ++attempt) {
     auto cached = store_.blob_cached(id);
     if (!cached || *cached) return status;  // the bytes are here: a real error
+    if (Status fetched = committer_.fetch(id, size); !fetched) return fetched;
+    status = read();
   }
   return status;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "attach/cache_budget.h"
 #include "attach/lru_choice.h"
 #include "attach/thumbnail_budget.h"
 #include "base/clock.h"
@@ -306,4 +307,20 @@ Test(thumbnail_budget, uses_noted_are_written_at_the_stop) {
   auto t = store->get_thumbnail(kSet, ThumbnailSpec{ThumbFit::kWidth, 10, 0, ImageFormat::kJpeg});
   cr_assert(t.ok() && t->has_value());
   cr_expect_geq((*t)->used_ns, before, "the next mount and gc see this use");
+}
+
+// cache_size notes each original's last read in memory, within a bound: at
+// the bound the older half is forgotten at once (not a scan per new read).
+Test(cache_budget, the_reads_noted_stay_bounded_and_the_newest_are_kept) {
+  auto store = open_store();
+  CacheBudget budget(*store, open_schema(), 1u << 20, {});
+  const size_t total = CacheBudget::kMaxNoted + CacheBudget::kMaxNoted / 4;
+  for (size_t i = 0; i < total; ++i) {
+    budget.used(sha256_of(bytes_of("blob " + std::to_string(i))));
+    cr_assert_leq(budget.noted(), CacheBudget::kMaxNoted);
+  }
+  cr_expect_geq(budget.noted(), CacheBudget::kMaxNoted / 2);
+  size_t before = budget.noted();
+  budget.used(sha256_of(bytes_of("blob " + std::to_string(total - 1))));
+  cr_expect_eq(budget.noted(), before, "the newest read is still noted");
 }
