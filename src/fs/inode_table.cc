@@ -25,7 +25,8 @@ std::optional<Node> InodeTable::get(fuse_ino_t nodeid) {
   return it->second;
 }
 
-fuse_ino_t InodeTable::add(Node node, const std::optional<NodeKey>& key) {
+Result<fuse_ino_t> InodeTable::add(Node node, const std::optional<NodeKey>& key,
+                                   const std::function<Status()>& pin) {
   std::lock_guard lock(mutex_);
   if (key) {
     if (auto it = by_key_.find(*key); it != by_key_.end()) {
@@ -33,10 +34,9 @@ fuse_ino_t InodeTable::add(Node node, const std::optional<NodeKey>& key) {
       return it->second;
     }
   }
-  return add_locked(std::move(node), key);
-}
-
-fuse_ino_t InodeTable::add_locked(Node node, const std::optional<NodeKey>& key) {
+  if (pin) {
+    if (Status pinned = pin(); !pinned) return pinned.error();
+  }
   node.nodeid = next_++;
   node.lookups = 1;
   if (!node.path.is_directory()) files_.emplace(node.path, node.nodeid);
@@ -52,37 +52,28 @@ fuse_ino_t InodeTable::add_locked(Node node, const std::optional<NodeKey>& key) 
 fuse_ino_t InodeTable::ref_directory(const ImagePath& path) {
   Node node;
   node.path = path;
-  return add(std::move(node), directory_key(path));
+  return *add(std::move(node), directory_key(path));
 }
 
 Result<fuse_ino_t> InodeTable::ref_version(const ImagePath& path, const FileVersion& version,
                                            const std::function<Status()>& pin) {
-  NodeKey key{path, NodeKey::Of::kVersion, version.revision};
-  std::lock_guard lock(mutex_);
-  if (auto it = by_key_.find(key); it != by_key_.end()) {
-    ++nodes_[it->second].lookups;
-    return it->second;
-  }
-  if (pin) {
-    if (Status pinned = pin(); !pinned) return pinned.error();
-  }
   Node node;
   node.path = path;
   node.version = version;
-  return add_locked(std::move(node), key);
+  return add(std::move(node), NodeKey{path, NodeKey::Of::kVersion, version.revision}, pin);
 }
 
 fuse_ino_t InodeTable::ref_scratch(const ImagePath& path, uint64_t scratch_id) {
   Node node;
   node.path = path;
   node.scratch_id = scratch_id;
-  return add(std::move(node), NodeKey{path, NodeKey::Of::kScratch, scratch_id});
+  return *add(std::move(node), NodeKey{path, NodeKey::Of::kScratch, scratch_id});
 }
 
 fuse_ino_t InodeTable::ref_pending(const ImagePath& path) {
   Node node;
   node.path = path;
-  return add(std::move(node), std::nullopt);
+  return *add(std::move(node), std::nullopt);
 }
 
 fuse_ino_t InodeTable::ref_snapshot(const ImagePath& path,
@@ -90,7 +81,7 @@ fuse_ino_t InodeTable::ref_snapshot(const ImagePath& path,
   Node node;
   node.path = path;
   node.snapshot = std::move(snapshot);
-  return add(std::move(node), std::nullopt);
+  return *add(std::move(node), std::nullopt);
 }
 
 bool InodeTable::ref_existing(fuse_ino_t nodeid) {

@@ -95,8 +95,9 @@ class InodeTable {
   void move_set_nodes(const ImageSetKey& from, const ImageSetKey& to);
 
  private:
-  fuse_ino_t add(Node node, const std::optional<NodeKey>& key);
-  fuse_ino_t add_locked(Node node, const std::optional<NodeKey>& key);
+  // The keyed node (one more lookup), or a new one: `pin` first, if given.
+  Result<fuse_ino_t> add(Node node, const std::optional<NodeKey>& key,
+                         const std::function<Status()>& pin = {});
   void unkey(fuse_ino_t nodeid);
   void unindex_file(fuse_ino_t nodeid, const ImagePath& path);
 

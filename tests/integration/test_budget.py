@@ -117,9 +117,12 @@ class BudgetTest(MountedTestCase):
         self.assertEqual(stats["total"]["original_bytes"], sum(map(len, self.sources)))
         self.assertLess(listed, len(self.made))
         self.assert_originals_intact()
-        # An evicted thumbnail's blob is freed when the kernel forgets its
-        # node, and the kernel sends FORGET when it gets round to it: fsck is
-        # clean once it has.
+        self.assertFsckClean()
+
+    def assertFsckClean(self):
+        """fsck of the store finds nothing. An evicted thumbnail's blob is
+        freed when the kernel forgets its node, and the kernel sends FORGET
+        when it gets round to it: fsck is clean once it has."""
         deadline = time.monotonic() + PATIENCE
         while (checked := admin("fsck", self.mount.store)).returncode != 0:
             self.assertLess(time.monotonic(), deadline, checked.stdout + checked.stderr)
@@ -295,13 +298,7 @@ class BudgetTest(MountedTestCase):
         self.assertEqual(stats["total"]["sets"], 3)
         again = admin("gc", self.mount.store, "--budget", str(budget))
         self.assertIn("evicted 0 thumbnails (0 bytes)", again.stdout)
-        # An evicted thumbnail's blob is freed when the kernel forgets its
-        # node, and the kernel sends FORGET when it gets round to it: fsck is
-        # clean once it has.
-        deadline = time.monotonic() + PATIENCE
-        while (checked := admin("fsck", self.mount.store)).returncode != 0:
-            self.assertLess(time.monotonic(), deadline, checked.stdout + checked.stderr)
-            time.sleep(0.2)
+        self.assertFsckClean()
         self.mount.start()
         kept = {f"{i}:{w}.jpg" for i, w in order[kept_from:]}
         listed = {f"{i}:{name}" for i in range(3) for name in self.stored(i)}
