@@ -9,7 +9,8 @@
 # refuses every start is put in place for the install where none is.
 # libsystemd-dev gives the daemon sd_notify (Type=notify); man-db, groff-base
 # and systemd (systemd-analyze) check the man pages and the unit in the tests.
-# libcurl4-openssl-dev: the S3 client's HTTP (libssl-dev: SigV4 and hashes).
+# libcurl4-openssl-dev: the S3 client's HTTP (libssl-dev: SigV4 and hashes);
+# libzstd-dev: the compressed parts of the log's snapshots on a bucket.
 # ceph-mon, ceph-osd, radosgw and ceph-common give the S3 tests a one-host Ceph
 # cluster with RGW (tests/integration/rgw.py starts it in a scratch directory,
 # on free loopback ports); the same policy-rc.d keeps their postinst from
@@ -34,7 +35,7 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libfuse3-dev fuse3 libsystemd-dev \
   liblmdb-dev lmdb-utils \
   libvips-dev libvips-tools \
-  libxxhash-dev libssl-dev libcurl4-openssl-dev \
+  libxxhash-dev libssl-dev libcurl4-openssl-dev libzstd-dev \
   libcriterion-dev \
   attr rsync python3 ca-certificates man-db groff-base util-linux systemd \
   nginx wrk \

@@ -166,9 +166,8 @@ Result<Mounted> mount_session(const MountOptions& options, Filesystem& fs,
 }
 
 // Serves the main mount until it ends, and the serve mount (if any) beside it.
-int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
-          Filesystem* serve_fs, fuse_session* serve_session, const Schema& schema,
-          const OnBucket* bucket) {
+int serve(fuse_session* session, const MountOptions& options, Filesystem& fs, Filesystem* serve_fs,
+          fuse_session* serve_session, const Schema& schema, const OnBucket* bucket) {
   auto store = Store::open(options.store_dir, store_options(options));
   if (!store) return fail(store.error().message), 1;
   std::unique_ptr<sync::BucketHost> host;
@@ -182,7 +181,8 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
                      : StagingArea::open(options.store_dir + "/staging");
   if (!staging) return fail(staging.error().message), 1;
   (*staging)->set_scratch_ttl(static_cast<int64_t>(options.scratch_ttl_s) * 1000000000);
-  if (Status s = image_init("imageattachfs", ThumbnailPool::kResizeNice); !s) return fail(s.error().message), 1;
+  if (Status s = image_init("imageattachfs", ThumbnailPool::kResizeNice); !s)
+    return fail(s.error().message), 1;
   unsigned threads = options.thumb_threads != 0 ? options.thumb_threads
                                                 : std::max(1u, std::thread::hardware_concurrency());
   LoopSettings loop{options.single_thread, options.max_threads};
@@ -195,8 +195,8 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
     };
     std::unique_ptr<ThumbnailBudget> budget;
     if (options.thumb_budget != 0) {
-      budget = std::make_unique<ThumbnailBudget>(**store, schema, options.thumb_budget,
-                                                 forget_evicted);
+      budget =
+          std::make_unique<ThumbnailBudget>(**store, schema, options.thumb_budget, forget_evicted);
     }
     std::unique_ptr<CacheBudget> cache;
     if (bucket != nullptr) {
@@ -226,7 +226,7 @@ int serve(fuse_session* session, const MountOptions& options, Filesystem& fs,
     }
     if (host) {
       host->start();
-      log_info("on bucket " + bucket->options.spec + " as host " + bucket->plan.host);
+      log_info("on bucket " + bucket->options.spec + " as host " + host->host_id());
     }
     log_info("serving " + options.store_dir + " at " + options.mountpoint +
              (options.read_only ? " (read-only)" : ""));
@@ -321,8 +321,8 @@ int run(int argc, char** argv) {
   if (!options->serve_point.empty()) {
     // Checked before the main mount exists too: a serve point reached
     // through it would wait for a loop that is not running yet.
-    Status s = check_mountpoint("serve=" + options->serve_point, options->serve_point,
-                                options->store_dir);
+    Status s =
+        check_mountpoint("serve=" + options->serve_point, options->serve_point, options->store_dir);
     if (!s) return fail(s.error().message);
   }
   auto s3 = bucket_options(*options);
@@ -347,12 +347,12 @@ int run(int argc, char** argv) {
     // Open and close once; LMDB does not survive the fork below.
     auto store = Store::open(options->store_dir, store_options(*options));
     Status tied = store ? (*store)->begin_log(bucket->plan.origin) : Status(store.error());
+    if (tied) tied = sync::prepare_store(bucket->plan, bucket->options, **store);
     if (!tied) return fail(options->store_dir + ": " + tied.error().message);
   }
-  Result<Schema> schema =
-      bucket ? parse_schema(bucket->plan.schema_text, "the bucket's fs.json")
-             : options->schema_path.empty() ? Result<Schema>(default_schema())
-                                            : load_schema(options->schema_path);
+  Result<Schema> schema = bucket ? parse_schema(bucket->plan.schema_text, "the bucket's fs.json")
+                          : options->schema_path.empty() ? Result<Schema>(default_schema())
+                                                         : load_schema(options->schema_path);
   if (!schema) return fail(schema.error().message);
 
   Filesystem fs(options->store_dir, options->uid.value_or(getuid()),
@@ -374,9 +374,8 @@ int run(int argc, char** argv) {
   }
   if (fuse_daemonize(options->foreground || options->debug) != 0) return fail("cannot daemonize");
   if (!options->foreground && !options->debug) log_use_syslog();
-  exit_line.status = serve(main_mount->session.get(), *options, fs,
-                           serve_fs ? &*serve_fs : nullptr, serve_mount->session.get(), *schema,
-                           bucket ? &*bucket : nullptr);
+  exit_line.status = serve(main_mount->session.get(), *options, fs, serve_fs ? &*serve_fs : nullptr,
+                           serve_mount->session.get(), *schema, bucket ? &*bucket : nullptr);
   return *exit_line.status;
 }
 

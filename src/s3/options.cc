@@ -51,9 +51,27 @@ Result<bool> apply_s3_option(std::string_view name, std::optional<std::string_vi
     }
     (poll ? options.poll_ns : options.commit_timeout_ns) = static_cast<int64_t>(seconds * 1e9);
     return true;
-  } else if (name == "s3_path_style") {
-    if (value) return invalid("option s3_path_style takes no value");
-    options.path_style = true;
+  } else if (name == "s3_heartbeat") {
+    std::string given(value.value_or(""));
+    char* end = nullptr;
+    long seconds = given.empty() ? -1 : std::strtol(given.c_str(), &end, 10);
+    if (given.empty() || *end != '\0' || seconds < 1 || seconds > 3600) {
+      return invalid("bad s3_heartbeat '" + given + "': expected whole seconds from 1 to 3600");
+    }
+    options.heartbeat_ns = int64_t{seconds} * 1'000'000'000;
+    return true;
+  } else if (name == "s3_snapshot_entries") {
+    std::string given(value.value_or(""));
+    char* end = nullptr;
+    unsigned long long n = given.empty() ? 0 : std::strtoull(given.c_str(), &end, 10);
+    if (given.empty() || *end != '\0' || n < 1 || n > 1'000'000'000) {
+      return invalid("bad s3_snapshot_entries '" + given + "': expected 1 to 1000000000");
+    }
+    options.snapshot_entries = n;
+    return true;
+  } else if (name == "s3_path_style" || name == "s3_maintain") {
+    if (value) return invalid("option " + std::string(name) + " takes no value");
+    (name == "s3_maintain" ? options.maintain : options.path_style) = true;
     return true;
   } else {
     return false;

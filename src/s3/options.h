@@ -1,5 +1,7 @@
 // The -o options that put a store on a bucket (SCALEOUT.md §11): s3=,
-// s3_endpoint=, s3_region=, s3_path_style, s3_profile=. No option takes a
+// s3_endpoint=, s3_region=, s3_path_style, s3_profile=, and its timing and
+// maintenance (s3_poll=, s3_commit_timeout=, s3_heartbeat=, s3_maintain,
+// s3_snapshot_entries=). No option takes a
 // secret: argv is visible to every user (ps) and fstab is world-readable, so
 // an option named like a key, a secret or a token is refused.
 #pragma once
@@ -17,14 +19,23 @@ namespace iafs::s3 {
 struct S3Options {
   std::string spec;      // s3=BUCKET[/PREFIX]; empty: no bucket
   std::string endpoint;  // s3_endpoint=URL; empty: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS's
-  std::string region;    // s3_region=R; empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1
-  std::string profile;   // s3_profile=NAME; empty: AWS_PROFILE, then default
+  std::string
+      region;  // s3_region=R; empty: AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1
+  std::string profile;  // s3_profile=NAME; empty: AWS_PROFILE, then default
   bool path_style = false;
   // s3_poll=SECONDS (0.1–10): how often the log is tailed when idle.
   int64_t poll_ns = 1'000'000'000;
   // s3_commit_timeout=SECONDS (1–600): how long a change waits for its log
   // entry before it fails with EIO.
   int64_t commit_timeout_ns = 30'000'000'000;
+  // s3_heartbeat=SECONDS (1–3600): how often a read-write host writes
+  // hosts/<uuid> and every host runs the gap check (SCALEOUT.md §8).
+  int64_t heartbeat_ns = 60'000'000'000;
+  // s3_maintain: this host writes snapshots, every s3_snapshot_entries=N
+  // entries (default 10000) or hourly when there are new ones, and truncates
+  // the log after each.
+  bool maintain = false;
+  uint64_t snapshot_entries = 10000;
 };
 
 // Applies -o `name`[=`value`] when it is one of these: true when taken,

@@ -177,6 +177,12 @@ Status StoreTxn::del(MDB_dbi dbi, std::span<const uint8_t> key) {
   return Status::Ok();
 }
 
+Status StoreTxn::drop(MDB_dbi dbi) {
+  int rc = mdb_drop(txn_, dbi, 0);
+  if (rc != 0) return lmdb_error(rc, "mdb_drop");
+  return Status::Ok();
+}
+
 Status StoreTxn::commit() {
   int rc = mdb_txn_commit(txn_);
   txn_ = nullptr;

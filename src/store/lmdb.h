@@ -109,6 +109,8 @@ class StoreTxn final : public BlobBatch {
   Result<std::span<uint8_t>> reserve(MDB_dbi dbi, std::span<const uint8_t> key, size_t size);
   // Deletes `key`; absent is not an error.
   Status del(MDB_dbi dbi, std::span<const uint8_t> key);
+  // Deletes every key of `dbi` (write transactions).
+  Status drop(MDB_dbi dbi);
 
   // Commits a write transaction; the object is then finished.
   Status commit();

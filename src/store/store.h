@@ -97,7 +97,16 @@ struct LoggedEntry {
 // (kInvalid for a store of its own), and Store::cached_bytes.
 Result<std::optional<std::string>> log_origin_in(StoreTxn& txn);
 Result<LogCursor> log_cursor_in(StoreTxn& txn);
+Status put_log_cursor_in(StoreTxn& txn, const LogCursor& cursor);
 Result<std::optional<uint64_t>> cached_bytes_in(StoreTxn& txn);
+
+// The derived state of a bucket's store at a cursor (Store::dump_derived):
+// a stream of records cut into parts, each at most the size asked (or one record).
+struct DerivedDump {
+  LogCursor at;
+  std::vector<std::string> parts;
+  uint64_t records = 0;
+};
 
 // What applying an op changed.
 struct ApplyOutcome {
@@ -152,6 +161,16 @@ class Store {
   // kNoSpace): an entry is never skipped. Blobs of attach ops need not be
   // cached: those not cached are recorded without their bytes.
   Result<std::vector<Result<ApplyOutcome>>> apply_logged(const LoggedEntry& entry);
+  // Snapshots (store_dump.cc). dump_derived reads, in one read transaction,
+  // what the log produced (directory mtimes, sets, their originals' blob
+  // records, refs counted from the sets) and nothing local: every host at
+  // one cursor dumps the same bytes. load_derived replaces all but the
+  // store's origin and host (sets, thumbnails, blobs, cached bytes) by such
+  // a dump, the cursor set to `at`, in one write transaction; kInvalid for a
+  // malformed or inconsistent stream and kBusy while a blob is pinned
+  // (nothing changes then).
+  Result<DerivedDump> dump_derived(size_t part_bytes);
+  Status load_derived(const LogCursor& at, const std::vector<std::string>& parts);
   // The bytes cached (store_cache.cc). cache_blob stores the bytes of blob
   // `id` (checked against `id` as they are stored) unless they are cached
   // already; a blob no record points at yet is kept until the next open, or
@@ -268,8 +287,7 @@ class Store {
                        const BlobSource& bytes);
   Status drop_ref(StoreTxn& txn, const BlobId& id);
   // Drops the set's thumbnails (those `which` picks, if given).
-  Status drop_thumbnails(StoreTxn& txn, const ImageSetKey& set,
-                         std::vector<ThumbnailSpec>* dropped,
+  Status drop_thumbnails(StoreTxn& txn, const ImageSetKey& set, std::vector<ThumbnailSpec>* dropped,
                          const std::function<bool(const ThumbnailSpec&)>& which = {});
   // Drops the set's -cover thumbnails (cropped around its focus) into `outcome`.
   Status drop_cover_thumbnails(StoreTxn& txn, const ImageSetKey& set, ApplyOutcome& outcome);
@@ -282,8 +300,9 @@ class Store {
   Status write_totals(StoreTxn& txn);
   // The cached bytes' total moved by the transaction (after its frees).
   Status write_cached(StoreTxn& txn);
-  // Starts keeping the cached bytes' total (a store put on a bucket).
-  Status start_counting_cached(StoreTxn& txn);
+  // Starts keeping the cached bytes' total (a store put on a bucket), or
+  // counts it again (`afresh`).
+  Status start_counting_cached(StoreTxn& txn, bool afresh = false);
   void count_cached(int sign, uint64_t size) {
     totals_delta_.cached_bytes += sign * static_cast<int64_t>(size);
   }

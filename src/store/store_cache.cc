@@ -43,7 +43,10 @@ Status Store::write_cached(StoreTxn& txn) {
   return put_cached(txn, moved(**current, delta));
 }
 
-Status Store::start_counting_cached(StoreTxn& txn) {
+Status Store::start_counting_cached(StoreTxn& txn, bool afresh) {
+  if (afresh) {
+    if (Status s = txn.del(txn.dbs().meta, kCachedBytesKey); !s) return s;
+  }
   auto current = cached_bytes_in(txn);
   if (!current) return current.error();
   if (*current) return Status::Ok();

@@ -35,9 +35,9 @@ Result<std::optional<std::string>> log_origin_in(StoreTxn& txn) {
   return std::optional<std::string>(std::string((*found)->begin(), (*found)->end()));
 }
 
-namespace {
-
-}  // namespace
+Status put_log_cursor_in(StoreTxn& txn, const LogCursor& cursor) {
+  return txn.put(txn.dbs().meta, kLogCursorKey, encode_cursor(cursor));
+}
 
 Result<LogCursor> log_cursor_in(StoreTxn& txn) {
   auto found = txn.get(txn.dbs().meta, kLogCursorKey);
@@ -89,7 +89,7 @@ Status Store::begin_log(const std::string& origin) {
     }
     if (Status s = txn.put(txn.dbs().meta, kLogOriginKey, bytes_of(origin)); !s) return s;
     if (Status s = start_counting_cached(txn); !s) return s;
-    return txn.put(txn.dbs().meta, kLogCursorKey, encode_cursor(LogCursor{0, origin, 0}));
+    return put_log_cursor_in(txn, LogCursor{0, origin, 0});
   });
 }
 
@@ -180,9 +180,7 @@ Result<std::vector<Result<ApplyOutcome>>> Store::apply_logged(const LoggedEntry&
       outcomes.push_back(std::move(outcome));
     }
     LogCursor next{entry.seq, entry.sha256, entry.time_ns};
-    if (Status s = txn.put(txn.dbs().meta, kLogCursorKey, encode_cursor(next)); !s) {
-      return s.error();
-    }
+    if (Status s = put_log_cursor_in(txn, next); !s) return s.error();
     return outcomes;
   });
   logged_revision_ = 0;

@@ -4,8 +4,8 @@
 #include <utility>
 #include <variant>
 
-#include "base/numbers.h"
 #include "base/clock.h"
+#include "base/numbers.h"
 #include "log/log.h"
 #include "s3/blobs.h"
 #include "s3/sigv4.h"
@@ -17,8 +17,8 @@ namespace {
 
 // An original's PUT may take beyond the commit timeout this long per MiB.
 constexpr int64_t kBlobPutNsPerMib = 1'000'000'000;
-constexpr int64_t kBlobFetchMs = 60000;   // a GET of a blob another host committed
-constexpr int64_t kThumbnailMs = 10000;   // a GET or PUT of a shared thumbnail
+constexpr int64_t kBlobFetchMs = 60000;  // a GET of a blob another host committed
+constexpr int64_t kThumbnailMs = 10000;  // a GET or PUT of a shared thumbnail
 
 const std::string* metadata_of(const s3::ObjectInfo& info, std::string_view name) {
   for (const s3::Header& header : info.metadata) {
@@ -27,8 +27,7 @@ const std::string* metadata_of(const s3::ObjectInfo& info, std::string_view name
   return nullptr;
 }
 
-std::optional<uint64_t> number_of(const s3::ObjectInfo& info, std::string_view name,
-                                  uint64_t max) {
+std::optional<uint64_t> number_of(const s3::ObjectInfo& info, std::string_view name, uint64_t max) {
   const std::string* text = metadata_of(info, name);
   if (text == nullptr) return std::nullopt;
   return parse_canonical_decimal(*text, max);

@@ -36,8 +36,7 @@ class BucketCommitter final : public Committer, public LogApplier {
   void on_remote_change(RemoteChange fn) { on_remote_change_ = std::move(fn); }
 
   // Committer.
-  Result<ApplyOutcome> commit(const Op& op, const BlobSource& blob,
-                              const std::string& original_ext,
+  Result<ApplyOutcome> commit(const Op& op, const BlobSource& blob, const std::string& original_ext,
                               const std::function<void()>& bytes_stored) override;
   using Committer::commit;
   Status fetch(const BlobId& id, uint64_t size) override;

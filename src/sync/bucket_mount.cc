@@ -124,24 +124,40 @@ Result<std::unique_ptr<BucketHost>> BucketHost::open(const BucketPlan& plan,
   Result<std::string> host_id = store.log_host(plan.host);
   if (!host_id) return host_id.error();
   std::unique_ptr<BucketHost> host(new BucketHost());
-  host->http_ = s3::make_curl_transport();
-  host->credentials_ = std::make_unique<s3::CredentialProvider>(
-      s3::Environment::process(), options.profile, s3::metadata_fetch(*host->http_));
-  host->client_ = std::make_unique<s3::Client>(plan.location, *host->credentials_, *host->http_);
-  host->bucket_ = s3_log_bucket(*host->client_);
-  host->committer_ = std::make_unique<BucketCommitter>(store, *host->client_, read_only);
+  host->host_id_ = *host_id;
+  host->bucket_client_ = BucketClient::make(plan.location, options.profile);
+  s3::Client& client = *host->bucket_client_.client;
+  host->bucket_ = s3_log_bucket(client);
+  host->committer_ = std::make_unique<BucketCommitter>(store, client, read_only);
   LogThreadOptions log_options;
   log_options.host = *host_id;
   log_options.poll_ns = options.poll_ns;
   log_options.commit_timeout_ns = options.commit_timeout_ns;
+  log_options.gap_check_ns = options.heartbeat_ns;
   LogPosition start{cursor->seq, cursor->sha256_hex, cursor->time_ns};
-  host->log_ =
-      std::make_unique<LogThread>(*host->bucket_, *host->committer_, start, log_options);
+  host->log_ = std::make_unique<LogThread>(*host->bucket_, *host->committer_, start, log_options);
   host->committer_->set_log(*host->log_);
+  MaintenanceOptions chores;
+  chores.host = *host_id;
+  chores.heartbeats = !read_only && plan.writable;
+  chores.maintain = options.maintain && !read_only && plan.writable;
+  chores.snapshot_entries = options.snapshot_entries;
+  chores.heartbeat_ns = options.heartbeat_ns;
+  host->maintenance_ = std::make_unique<Maintenance>(client, store, *host->log_, chores);
   return host;
 }
 
+BucketClient BucketClient::make(const s3::Location& location, const std::string& profile) {
+  BucketClient out;
+  out.http = s3::make_curl_transport();
+  out.credentials = std::make_unique<s3::CredentialProvider>(s3::Environment::process(), profile,
+                                                             s3::metadata_fetch(*out.http));
+  out.client = std::make_unique<s3::Client>(location, *out.credentials, *out.http);
+  return out;
+}
+
 BucketHost::~BucketHost() {
+  if (maintenance_) maintenance_->stop();
   if (log_) log_->stop();
 }
 

@@ -47,7 +47,8 @@ class Fields {
 
   uint64_t number(std::string_view name, uint64_t max = uint64_t{1} << 53) const {
     std::optional<uint64_t> value = need(name).as_uint();
-    if (!value || *value > max) refuse(field(name) + " is not an integer up to " + std::to_string(max));
+    if (!value || *value > max)
+      refuse(field(name) + " is not an integer up to " + std::to_string(max));
     return *value;
   }
 
@@ -67,7 +68,9 @@ class Fields {
     return negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
   }
 
-  std::string field(std::string_view name) const { return "\"" + std::string(name) + "\" of " + what_; }
+  std::string field(std::string_view name) const {
+    return "\"" + std::string(name) + "\" of " + what_;
+  }
 
  private:
   const Json& json_;
@@ -133,9 +136,13 @@ std::string ext_of(const Fields& f) {
 }
 
 ImageFormat format_of(const Fields& f) {
-  static constexpr std::array<std::pair<std::string_view, ImageFormat>, 6> kNames = {{
-      {"jpeg", ImageFormat::kJpeg}, {"png", ImageFormat::kPng}, {"webp", ImageFormat::kWebp},
-      {"gif", ImageFormat::kGif}, {"avif", ImageFormat::kAvif}, {"heif", ImageFormat::kHeif}}};
+  static constexpr std::array<std::pair<std::string_view, ImageFormat>, 6> kNames = {
+      {{"jpeg", ImageFormat::kJpeg},
+       {"png", ImageFormat::kPng},
+       {"webp", ImageFormat::kWebp},
+       {"gif", ImageFormat::kGif},
+       {"avif", ImageFormat::kAvif},
+       {"heif", ImageFormat::kHeif}}};
   std::string name = f.text("format");
   for (const auto& [text, format] : kNames) {
     if (text == name) return format;
@@ -145,14 +152,16 @@ ImageFormat format_of(const Fields& f) {
 
 LogOp op_of(const Json& json, size_t index) {
   std::string what = "op " + std::to_string(index);
-  if (json.kind != Json::Kind::kObject || json.find("op") == nullptr) refuse(what + " has no \"op\"");
+  if (json.kind != Json::Kind::kObject || json.find("op") == nullptr)
+    refuse(what + " has no \"op\"");
   const Json& kind = *json.find("op");
   std::string name = kind.kind == Json::Kind::kString ? kind.text : "";
   LogOp op;
   auto id = [&](const Fields& f) { op.id = hex64_of(f.text("id"), f.field("id")); };
   if (name == "attach") {
-    Fields f(json, what, {"id", "op", "set", "blob", "size", "xxh3", "format", "ext", "w", "h",
-                          "mtime_ns", "checked", "created_ns", "focus", "color", "blurhash"});
+    Fields f(json, what,
+             {"id", "op", "set", "blob", "size", "xxh3", "format", "ext", "w", "h", "mtime_ns",
+              "checked", "created_ns", "focus", "color", "blurhash"});
     id(f);
     AttachOriginal a;
     a.set = set_of(f, "set");
@@ -167,7 +176,8 @@ LogOp op_of(const Json& json, size_t index) {
     op.checked = f.number("checked");
     if (f.optional("created_ns") != nullptr) a.created_ns = f.big("created_ns");
     a.focus = focus_of(f);
-    if (f.optional("color") != nullptr) a.color = static_cast<uint32_t>(f.number("color", 0xFFFFFF));
+    if (f.optional("color") != nullptr)
+      a.color = static_cast<uint32_t>(f.number("color", 0xFFFFFF));
     if (f.optional("blurhash") != nullptr) a.blurhash = f.text("blurhash");
     op.change = std::move(a);
   } else if (name == "remove") {
@@ -198,13 +208,15 @@ LogOp op_of(const Json& json, size_t index) {
   } else if (name == "drop_thumb") {
     Fields f(json, what, {"id", "op", "orig", "recipe", "name"});
     id(f);
-    op.change = DropThumb{blob_of(f.text("orig"), f.field("orig")), f.text("recipe"), f.text("name")};
+    op.change =
+        DropThumb{blob_of(f.text("orig"), f.field("orig")), f.text("recipe"), f.text("name")};
   } else if (name == "condemn" || name == "sweep" || name == "swept") {
     Fields f(json, what, {"id", "op", "shas"});
     id(f);
     GcStep step;
     step.kind = name == "condemn" ? GcStep::Kind::kCondemn
-                : name == "sweep" ? GcStep::Kind::kSweep : GcStep::Kind::kSwept;
+                : name == "sweep" ? GcStep::Kind::kSweep
+                                  : GcStep::Kind::kSwept;
     const Json& shas = f.need("shas");
     if (shas.kind != Json::Kind::kArray) refuse(f.field("shas") + " is not an array");
     for (const Json& sha : shas.items) {

@@ -34,6 +34,21 @@ class S3LogBucket final : public LogBucket {
     return std::optional<std::string>(std::move((*got)->bytes));
   }
 
+  Result<std::optional<uint64_t>> first_entry_after(uint64_t seq,
+                                                    int64_t deadline_monotonic_ns) override {
+    s3::ListQuery query;
+    query.prefix = "log/";
+    query.start_after = log_key(seq);
+    query.max_keys = 1;
+    auto page = client_.list(query, s3::Deadline{deadline_monotonic_ns});
+    if (!page) return page.error();
+    if (page->objects.empty()) return std::optional<uint64_t>();
+    std::optional<uint64_t> next = seq_of_log_key(page->objects.front().key);
+    if (!next)
+      return make_error(ErrorCode::kIo, "a stray key in log/: " + page->objects.front().key);
+    return next;
+  }
+
  private:
   s3::Client& client_;
 };
@@ -44,6 +59,19 @@ std::string log_key(uint64_t seq) {
   char digits[21];
   std::snprintf(digits, sizeof digits, "%020llu", static_cast<unsigned long long>(seq));
   return std::string("log/") + digits;
+}
+
+std::optional<uint64_t> seq_of_log_key(std::string_view key) {
+  if (key.size() != 24 || !key.starts_with("log/") ||
+      key.find_first_not_of("0123456789", 4) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  uint64_t seq = 0;
+  for (char c : key.substr(4)) {
+    if (seq > (UINT64_MAX - 9) / 10) return std::nullopt;
+    seq = seq * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return seq;
 }
 
 std::unique_ptr<LogBucket> s3_log_bucket(s3::Client& client) {

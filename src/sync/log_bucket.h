@@ -33,10 +33,19 @@ class LogBucket {
   // when the bucket fails. Gives up by `deadline_monotonic_ns`.
   virtual Result<std::optional<std::string>> get_entry(uint64_t seq,
                                                        int64_t deadline_monotonic_ns) = 0;
+
+  // The gap check (SCALEOUT.md §8): the seq of the first entry above `seq`
+  // (LIST log/ after log/<seq>, one key), or nullopt when there is none.
+  // Anything but seq + 1 means entries above `seq` were deleted.
+  virtual Result<std::optional<uint64_t>> first_entry_after(uint64_t seq,
+                                                            int64_t deadline_monotonic_ns) = 0;
 };
 
 // "log/00000000000000001234": the key of entry `seq`, under the mount's prefix.
 std::string log_key(uint64_t seq);
+
+// The seq a key "log/<20 digits>" names; nullopt for any other key.
+std::optional<uint64_t> seq_of_log_key(std::string_view key);
 
 // A LogBucket over `client` (which outlives it): the keys log_key() names,
 // under the client's prefix.

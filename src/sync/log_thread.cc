@@ -50,7 +50,8 @@ Result<OpResult> LogThread::commit(LogOp op, int64_t deadline_ns) {
   if (op.id == 0) op.id = random_op_id();
   auto waiter = std::make_shared<Waiter>();
   waiter->op = std::move(op);
-  waiter->deadline_ns = deadline_ns != 0 ? deadline_ns : monotonic_ns() + options_.commit_timeout_ns;
+  waiter->deadline_ns =
+      deadline_ns != 0 ? deadline_ns : monotonic_ns() + options_.commit_timeout_ns;
   std::unique_lock lock(mutex_);
   if (halted_) return make_error(ErrorCode::kIo, "log: the host halted: " + halt_reason_);
   if (stopping_) return make_error(ErrorCode::kIo, "log: the host is stopping");
@@ -115,6 +116,12 @@ void LogThread::run() {
       break;
     }
     int64_t now = monotonic_ns();
+    if (now >= next_gap_check_ns_) {
+      lock.unlock();
+      check_gap();
+      lock.lock();
+      continue;
+    }
     int64_t catch_up_at = last_round_start_ns_ + options_.catch_up_min_gap_ns;
     bool catch_up_due = catch_up_requested_ && now >= catch_up_at;
     if (catch_up_due || (queue_.empty() && now >= next_poll_ns_)) {
@@ -123,16 +130,21 @@ void LogThread::run() {
       lock.lock();
       continue;
     }
-    if (!queue_.empty()) {
+    // No entry is PUT on a stale gap check: the seq above the cursor might
+    // have been truncated, and a PUT would make it again (a fork).
+    bool may_commit = last_gap_ok_ns_ != 0 && now - last_gap_ok_ns_ < options_.gap_check_max_age_ns;
+    if (!queue_.empty() && may_commit) {
       lock.unlock();
       commit_queued();
       lock.lock();
       continue;
     }
-    int64_t wake = catch_up_requested_ ? std::min(next_poll_ns_, catch_up_at) : next_poll_ns_;
+    int64_t wake = std::min(next_poll_ns_, next_gap_check_ns_);
+    if (catch_up_requested_) wake = std::min(wake, catch_up_at);
     bool requested = catch_up_requested_;
     work_cv_.wait_for(lock, until(wake), [&] {
-      return stopping_ || halted_ || !queue_.empty() || (catch_up_requested_ && !requested);
+      return stopping_ || halted_ || (may_commit && !queue_.empty()) ||
+             (catch_up_requested_ && !requested);
     });
   }
 }
@@ -175,6 +187,26 @@ void LogThread::run_round() {
     last_round_ok_ = ok;
   }
   done_cv_.notify_all();
+}
+
+void LogThread::check_gap() {
+  LogPosition cursor = position();
+  int64_t started = monotonic_ns();
+  Result<std::optional<uint64_t>> next = bucket_.first_entry_after(cursor.seq, call_deadline());
+  note_call(next.ok(), started);
+  if (!next) {
+    log_debug("the gap check: " + next.error().message);
+    next_gap_check_ns_ = monotonic_ns() + std::min(options_.poll_ns, options_.gap_check_ns);
+    return;
+  }
+  if (*next && **next != cursor.seq + 1) {
+    halt("the bucket's log has no " + log_key(cursor.seq + 1) + " but has " + log_key(**next) +
+         ": entries above this host's cursor were deleted (the log was truncated while this "
+         "host was away); remount to rebuild from a snapshot");
+    return;
+  }
+  last_gap_ok_ns_ = started;
+  next_gap_check_ns_ = started + options_.gap_check_ns;
 }
 
 bool LogThread::apply_fetched(uint64_t seq, const std::string& bytes) {

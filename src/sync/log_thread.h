@@ -58,6 +58,10 @@ struct LogThreadOptions {
   int64_t catch_up_wait_ns = 2'000'000'000;       // a catch_up() caller waits at most this long
   int64_t call_timeout_ns = 2'000'000'000;        // the deadline given to each bucket call
   int64_t unreachable_after_ns = 10'000'000'000;  // failing this long: reachable() is false
+  // The gap check (SCALEOUT.md §8): first thing, then this often; no entry
+  // is PUT on a check older than gap_check_max_age_ns.
+  int64_t gap_check_ns = 60'000'000'000;
+  int64_t gap_check_max_age_ns = 600'000'000'000;
 };
 
 // Thread-safe. The bucket and the applier outlive it.
@@ -97,10 +101,15 @@ class LogThread {
   // Ops queued and not yet sent.
   size_t queued() const;
 
-  // A bad entry (unreadable, wrong seq, prev mismatch) or an applier error
-  // stopped the log here; one log_error line said why. Commits then fail at
-  // once and the thread sends no more requests.
+  // A bad entry (unreadable, wrong seq, prev mismatch), an applier error or
+  // a gap above the cursor (entries deleted by truncation while this host
+  // was away: a remount rebuilds) stopped the log here; one log_error line said why. Commits then
+  // fail at once and the thread sends no more requests.
   bool halted() const;
+
+  // Halts the host (see halted()) for `why`, logged as one log_error line:
+  // also what the maintenance thread does when this host's state diverged.
+  void halt(const std::string& why);
 
   // False once bucket calls have failed for unreachable_after_ns; true again
   // at the next answer.
@@ -135,9 +144,10 @@ class LogThread {
   void requeue(const Waiters& batch, const std::string& why);
   // A catch-up round: GET log/<cursor+1>, apply, until absent.
   void run_round();
+  // The gap check: halts when the first entry above the cursor is not cursor+1.
+  void check_gap();
   // Checks and applies an entry read at `seq`; false when that halted the host.
   bool apply_fetched(uint64_t seq, const std::string& bytes);
-  void halt(const std::string& why);
   void note_call(bool answered, int64_t started_ns);
   int64_t call_deadline() const;
   void sleep_unless_stopping(int64_t ns);
@@ -170,6 +180,8 @@ class LogThread {
   // The log thread's own.
   int64_t next_poll_ns_ = 0;
   int64_t failing_since_ns_ = 0;  // 0: the last call was answered
+  int64_t next_gap_check_ns_ = 0;
+  int64_t last_gap_ok_ns_ = 0;  // when the last gap check that passed began (0: none)
   unsigned lost_races_ = 0;
   std::atomic<bool> reachable_{true};
 

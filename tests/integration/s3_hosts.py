@@ -121,6 +121,27 @@ class S3HostsCase(unittest.TestCase):
                           self.logs(*mounts))
             time.sleep(interval)
 
+    def tree(self, mount):
+        """{relative path: what a client sees}: directories (their names),
+        originals (size, mtime, sha256, user.* xattrs). thumb/ is left out:
+        thumbnails are still made per host."""
+        found = {}
+        for dirpath, dirnames, filenames in os.walk(mount.mnt):
+            relative = os.path.relpath(dirpath, mount.mnt)
+            if relative.startswith(".imageattachfs"):
+                dirnames[:] = []
+                continue
+            dirnames[:] = sorted(d for d in dirnames if d != "thumb" and d != ".imageattachfs")
+            found[relative + "/"] = sorted(dirnames + filenames)
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                st = os.stat(path)
+                xattrs = {x: os.getxattr(path, x) for x in sorted(os.listxattr(path))
+                          if x.startswith("user.")}
+                found[os.path.join(relative, name)] = (st.st_size, st.st_mtime_ns,
+                                                       sha256(read_bytes(path)), xattrs)
+        return found
+
     def log_entries(self):
         """The bucket's log entries, parsed, in key order; and their keys."""
         keys, _, _ = self.s3.list_all(prefix="log/")

@@ -345,27 +345,6 @@ class S3HostsTest(S3HostsCase):
 
     # --- 5. a fresh host ---------------------------------------------------------
 
-    def tree(self, mount):
-        """{relative path: what a client sees}: directories (their names),
-        originals (size, mtime, sha256, user.* xattrs). thumb/ is left out:
-        thumbnails are still made per host."""
-        found = {}
-        for dirpath, dirnames, filenames in os.walk(mount.mnt):
-            relative = os.path.relpath(dirpath, mount.mnt)
-            if relative.startswith(".imageattachfs"):
-                dirnames[:] = []
-                continue
-            dirnames[:] = sorted(d for d in dirnames if d != "thumb" and d != ".imageattachfs")
-            found[relative + "/"] = sorted(dirnames + filenames)
-            for name in sorted(filenames):
-                path = os.path.join(dirpath, name)
-                st = os.stat(path)
-                xattrs = {x: os.getxattr(path, x) for x in sorted(os.listxattr(path))
-                          if x.startswith("user.")}
-                found[os.path.join(relative, name)] = (st.st_size, st.st_mtime_ns,
-                                                       sha256(read_bytes(path)), xattrs)
-        return found
-
     def test_a_fresh_host_lists_identically(self):
         a, b = self.host("a"), self.host("b")
         img = {i: png(10 + i, 9 + i, seed=500 + i) for i in range(1, 8)}

@@ -15,7 +15,10 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "s3/sigv4.h"
+#include "sync/entry.h"
 #include "sync/log_bucket.h"
+#include "sync/log_thread.h"
 
 namespace iafs::sync {
 
@@ -63,6 +66,22 @@ class FakeLogBucket final : public LogBucket {
     return std::optional<std::string>(at->second);
   }
 
+  Result<std::optional<uint64_t>> first_entry_after(uint64_t seq,
+                                                    int64_t deadline_monotonic_ns) override {
+    std::unique_lock lock(mutex_);
+    ++lists_;
+    if (Status s = hang_or_fail(lock, deadline_monotonic_ns); !s) return s.error();
+    auto at = entries_.upper_bound(seq);
+    if (at == entries_.end()) return std::optional<uint64_t>();
+    return std::optional<uint64_t>(at->first);
+  }
+
+  // Truncation: deletes log/<k> for every k below `seq`.
+  void truncate_below(uint64_t seq) {
+    std::lock_guard lock(mutex_);
+    entries_.erase(entries_.begin(), entries_.lower_bound(seq));
+  }
+
   // Another writer: creates log/<seq> unless it is there. False if it was.
   bool write(uint64_t seq, const std::string& bytes) {
     std::lock_guard lock(mutex_);
@@ -106,6 +125,7 @@ class FakeLogBucket final : public LogBucket {
   // PUTs begun (counted before before_put runs).
   int puts() const { return counter(puts_); }
   int gets() const { return counter(gets_); }
+  int lists() const { return counter(lists_); }
   int puts_at(uint64_t seq) const {
     std::lock_guard lock(mutex_);
     auto found = puts_at_.find(seq);
@@ -153,11 +173,38 @@ class FakeLogBucket final : public LogBucket {
   std::map<uint64_t, int> puts_at_;
   int puts_ = 0;
   int gets_ = 0;
+  int lists_ = 0;
   int failing_puts_ = 0;
   int lost_replies_ = 0;
   bool down_ = false;
   bool hung_ = false;
   int64_t put_delay_ns_ = 0;
 };
+
+// The SHA-256 of the fs.json the fake log follows, and a cursor before log/1.
+inline const std::string kFsJsonSha =
+    s3::sha256_hex(std::string_view("{\"format\":1,\"fs_uuid\":\"f\"}"));
+
+inline LogPosition origin() { return LogPosition{0, kFsJsonSha, 0}; }
+
+// An op the fake appliers take: a directory's mtime.
+inline LogOp dir_op(const std::string& dir, uint64_t id = 0) {
+  LogOp op;
+  op.id = id;
+  op.change = SetDirMtime{dir, 1};
+  return op;
+}
+
+// An entry another host wrote.
+inline std::string their_entry(uint64_t seq, const std::string& prev, const std::string& dir,
+                               const std::string& host = "host-b") {
+  Entry e;
+  e.seq = seq;
+  e.prev = prev;
+  e.host = host;
+  e.time_ns = 1000 + static_cast<int64_t>(seq);
+  e.ops.push_back(dir_op(dir, 7000 + seq));
+  return encode_entry(e);
+}
 
 }  // namespace iafs::sync

@@ -23,8 +23,6 @@ using namespace iafs::sync;
 
 namespace {
 
-const std::string kFsJsonSha = s3::sha256_hex(std::string_view("{\"format\":1,\"fs_uuid\":\"f\"}"));
-
 // Records what it applies; refuses ops on the dirs in `refused`; fails
 // every entry while `failing`. An op's detail is its dir.
 class FakeApplier final : public LogApplier {
@@ -76,13 +74,6 @@ class FakeApplier final : public LogApplier {
   std::vector<Applied> applied_;
 };
 
-LogOp dir_op(const std::string& dir, uint64_t id = 0) {
-  LogOp op;
-  op.id = id;
-  op.change = SetDirMtime{dir, 1};
-  return op;
-}
-
 std::string dir_of(const Result<OpResult>& result) {
   cr_assert(result.ok(), "%s", result.ok() ? "" : result.error().message.c_str());
   return std::any_cast<std::string>(result->detail);
@@ -99,20 +90,6 @@ LogThreadOptions options(const std::string& host) {
   o.call_timeout_ns = 200'000'000;
   o.unreachable_after_ns = 100'000'000;
   return o;
-}
-
-LogPosition origin() { return LogPosition{0, kFsJsonSha, 0}; }
-
-// An entry another host wrote.
-std::string their_entry(uint64_t seq, const std::string& prev, const std::string& dir,
-                        const std::string& host = "host-b") {
-  Entry e;
-  e.seq = seq;
-  e.prev = prev;
-  e.host = host;
-  e.time_ns = 1000 + static_cast<int64_t>(seq);
-  e.ops.push_back(dir_op(dir, 7000 + seq));
-  return encode_entry(e);
 }
 
 Entry decoded(const std::optional<std::string>& bytes) {

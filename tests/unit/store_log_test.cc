@@ -5,68 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "store/hashing.h"
-#include "store/store.h"
-#include "temp_dirs.h"
+#include "log_stores.h"
 
 using namespace iafs;
-
-namespace {
-
-const std::string kOrigin(64, 'a');
-
-std::unique_ptr<Store> open_store(const std::string& dir) {
-  StoreOptions options;
-  options.map_size = 1ull << 30;
-  auto store = Store::open(dir, options);
-  cr_assert(store.ok(), "open: %s", store.ok() ? "" : store.error().message.c_str());
-  return std::move(store).value();
-}
-
-std::unique_ptr<Store> log_store() {
-  auto store = open_store(test::temp_dir("store-log-test"));
-  cr_assert(store->begin_log(kOrigin).ok());
-  return store;
-}
-
-ImageSetKey set_of(uint64_t id, uint32_t index = 0) {
-  return ImageSetKey{"posts", EntityId{true, id, std::to_string(id)}, "photos", index};
-}
-
-std::vector<uint8_t> bytes_of(const std::string& s) { return {s.begin(), s.end()}; }
-
-LoggedOp attach_op(const ImageSetKey& set, const std::vector<uint8_t>& bytes,
-                   const std::string& ext = "jpg") {
-  AttachOriginal op;
-  op.set = set;
-  op.blob = sha256_of(bytes);
-  op.size = bytes.size();
-  op.xxh3 = xxh3_of(bytes);
-  op.ext = ext;
-  op.width = 10;
-  op.height = 5;
-  return LoggedOp{Op{op, 0}, ""};
-}
-
-LoggedEntry entry_after(Store& store, std::vector<LoggedOp> ops, int64_t time_ns) {
-  auto cursor = store.log_cursor();
-  cr_assert(cursor.ok());
-  LoggedEntry entry;
-  entry.seq = cursor->seq + 1;
-  entry.prev_sha256 = cursor->sha256_hex;
-  entry.sha256 = std::string(63, 'b') + std::to_string(entry.seq % 10);
-  entry.time_ns = time_ns;
-  entry.ops = std::move(ops);
-  return entry;
-}
-
-std::vector<Result<ApplyOutcome>> apply(Store& store, const LoggedEntry& entry) {
-  auto applied = store.apply_logged(entry);
-  cr_assert(applied.ok(), "apply_logged: %s", applied.ok() ? "" : applied.error().message.c_str());
-  return std::move(applied).value();
-}
-
-}  // namespace
+using namespace iafs::test;
 
 Test(store_log, begin_log_ties_an_empty_store_to_one_bucket) {
   auto store = open_store(test::temp_dir("store-log-test"));
@@ -138,9 +80,12 @@ Test(store_log, an_attach_from_another_host_is_recorded_uncached_until_its_bytes
   cr_assert(store->cache_blob(id, xxh3_of(bytes), SpanSource(bytes)).ok());
   cr_assert(*store->blob_cached(id) == true);
   std::string got;
-  cr_assert(store->read_blob(id, bytes.size(), 0, bytes.size(), [&](auto pieces) {
-    for (auto piece : pieces) got.append(piece.begin(), piece.end());
-  }).ok());
+  cr_assert(store
+                ->read_blob(id, bytes.size(), 0, bytes.size(),
+                            [&](auto pieces) {
+                              for (auto piece : pieces) got.append(piece.begin(), piece.end());
+                            })
+                .ok());
   cr_assert(got == std::string(bytes.begin(), bytes.end()));
 }
 
@@ -213,8 +158,8 @@ Test(store_log, the_same_entries_give_the_same_records_on_every_host) {
   for (Store* store : {one.get(), two.get()}) {
     apply(*store, entry_after(*store, {attach_op(set_of(1), a)}, 100));
   }
-  cr_assert(two->put_thumbnail(set_of(1), ThumbnailSpec{}, sha256_of(a), bytes_of("t"), 1, 1, 5)
-                .ok());
+  cr_assert(
+      two->put_thumbnail(set_of(1), ThumbnailSpec{}, sha256_of(a), bytes_of("t"), 1, 1, 5).ok());
   for (Store* store : {one.get(), two.get()}) {
     apply(*store, entry_after(*store, {attach_op(set_of(1), b), attach_op(set_of(2), a)}, 200));
     apply(*store, entry_after(*store, {{Op{SetMtime{set_of(2), 77}, 0}, "jpg"}}, 300));
@@ -255,10 +200,12 @@ Test(store_log, the_cached_bytes_are_counted_as_they_come_and_go) {
   cr_assert(store->cache_blob(id, xxh3_of(theirs), SpanSource(theirs)).ok());
   cr_assert(cached() == mine.size() + theirs.size());
   std::vector<BlobId> originals;
-  cr_assert(store->scan_cached_originals([&](const BlobId& blob, uint64_t) {
-    originals.push_back(blob);
-    return true;
-  }).ok());
+  cr_assert(store
+                ->scan_cached_originals([&](const BlobId& blob, uint64_t) {
+                  originals.push_back(blob);
+                  return true;
+                })
+                .ok());
   cr_assert(originals.size() == 2);
   cr_assert(store->uncache_blob(id).ok());
   cr_assert(store->uncache_blob(id).ok(), "uncached already: nothing");

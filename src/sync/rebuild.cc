@@ -1,0 +1,90 @@
+// Rebuilding a host's state at mount (SCALEOUT.md §8): the checks of the
+// store's cursor against the bucket's log, and the load of a snapshot.
+#include "base/clock.h"
+#include "log/log.h"
+#include "s3/sigv4.h"
+#include "sync/bucket_mount.h"
+#include "sync/snapshots.h"
+
+namespace iafs::sync {
+namespace {
+
+constexpr int64_t kCheckMs = 15000;          // the cursor and gap checks
+constexpr int64_t kLoadMs = int64_t{10} * 60 * 1000;  // listing and fetching a snapshot
+
+// Why the store must be rebuilt ("" when it need not), and whether entries
+// above its cursor are missing.
+struct Verdict {
+  std::string why;
+  bool gap = false;
+};
+
+Result<Verdict> check_cursor(LogBucket& log, const LogCursor& cursor) {
+  Verdict verdict;
+  if (cursor.seq == 0) return verdict;
+  auto deadline = s3::Deadline::after_ms(kCheckMs).monotonic_ns;
+  auto at = log.get_entry(cursor.seq, deadline);
+  if (!at) return at.error();
+  if (*at && s3::sha256_hex(**at) != cursor.sha256_hex) {
+    verdict.why = log_key(cursor.seq) +
+                  " is not the entry this store applied (the bucket was restored or reset)";
+    return verdict;
+  }
+  auto next = log.first_entry_after(cursor.seq, deadline);
+  if (!next) return next.error();
+  if (*next && **next != cursor.seq + 1) {
+    verdict.gap = true;
+    verdict.why = "the entries after " + log_key(cursor.seq) +
+                  " were deleted (the log was truncated while this host was away)";
+  }
+  return verdict;
+}
+
+}  // namespace
+
+Status prepare_store(const BucketPlan& plan, const s3::S3Options& options, Store& store) {
+  Result<LogCursor> cursor = store.log_cursor();
+  if (!cursor) return cursor.error();
+  BucketClient bucket = BucketClient::make(plan.location, options.profile);
+  std::unique_ptr<LogBucket> log = s3_log_bucket(*bucket.client);
+  Result<Verdict> verdict = check_cursor(*log, *cursor);
+  if (!verdict) return make_error(ErrorCode::kIo, "s3: the log: " + verdict.error().message);
+  if (cursor->seq != 0 && verdict->why.empty()) return Status::Ok();
+  int64_t started = monotonic_ns();
+  Snapshots snapshots(*bucket.client);
+  auto seqs = snapshots.complete(s3::Deadline::after_ms(kLoadMs));
+  if (!seqs) return make_error(ErrorCode::kIo, "s3: snapshots: " + seqs.error().message);
+  std::string why = cursor->seq == 0 ? "a host with nothing applied" : verdict->why;
+  for (auto seq = seqs->rbegin(); seq != seqs->rend(); ++seq) {
+    if (verdict->gap && *seq <= cursor->seq) break;  // it would not bridge the gap
+    std::string name = snapshot_prefix(*seq);
+    auto fetched = snapshots.get(*seq, s3::Deadline::after_ms(kLoadMs));
+    if (!fetched) {
+      log_warning("s3: " + name + " not used: " + fetched.error().message);
+      continue;
+    }
+    const SnapshotIndex& index = fetched->index;
+    LogCursor at{index.seq, index.entry_sha256, index.time_ns};
+    if (Status s = store.load_derived(at, fetched->parts); !s) {
+      log_warning("s3: " + name + " not used: " + s.error().message);
+      continue;
+    }
+    std::string line = "s3: state loaded from " + name + " (";
+    line += std::to_string(index.records) + " records) in ";
+    line += std::to_string((monotonic_ns() - started) / 1'000'000) + " ms: ";
+    line += why;
+    line += "; the log follows from " + log_key(index.seq + 1);
+    log_info(line);
+    return Status::Ok();
+  }
+  if (cursor->seq == 0) return Status::Ok();  // no snapshot: the log is replayed from log/1
+  if (verdict->gap) {
+    return make_error(ErrorCode::kInvalid,
+                      "s3: " + verdict->why + ", and no snapshot past them can be read");
+  }
+  if (Status s = store.load_derived(LogCursor{0, plan.origin, 0}, {}); !s) return s;
+  log_info("s3: this host's state is dropped and the log replayed from log/1: " + why);
+  return Status::Ok();
+}
+
+}  // namespace iafs::sync
