@@ -24,25 +24,6 @@ constexpr const char* kUsage =
     "usage: imageattachfs check-bucket -o s3=BUCKET[/PREFIX][,s3_endpoint=URL]"
     "[,s3_region=R][,s3_path_style][,s3_profile=NAME]";
 
-Status apply_list(std::string_view list, s3::S3Options& options) {
-  size_t at = 0;
-  while (at <= list.size()) {
-    size_t comma = std::min(list.find(',', at), list.size());
-    std::string_view item = list.substr(at, comma - at);
-    at = comma + 1;
-    if (item.empty()) continue;
-    size_t equals = item.find('=');
-    std::optional<std::string_view> value;
-    if (equals != std::string_view::npos) value = item.substr(equals + 1);
-    Result<bool> taken = s3::apply_s3_option(item.substr(0, equals), value, options);
-    if (!taken) return taken.error();
-    if (!*taken) {
-      return make_error(ErrorCode::kInvalid, "unknown option " + std::string(item));
-    }
-  }
-  return Status::Ok();
-}
-
 std::string host_nonce() {
   std::random_device random;
   char text[32];
@@ -59,9 +40,9 @@ int run_check_bucket(int argc, char** argv) {
     std::string_view arg = argv[i];
     Status status;
     if (arg == "-o" && i + 1 < argc) {
-      status = apply_list(argv[++i], options);
+      status = s3::apply_s3_option_list(argv[++i], options);
     } else if (arg.starts_with("-o") && arg.size() > 2) {
-      status = apply_list(arg.substr(2), options);
+      status = s3::apply_s3_option_list(arg.substr(2), options);
     } else {
       return command_failed(std::string(kUsage), 2);
     }
@@ -79,8 +60,7 @@ int run_check_bucket(int argc, char** argv) {
               location->prefix.empty() ? "(none)" : location->prefix.c_str());
   std::printf("endpoint: %s://%s%s (%s, region %s)\n", location->endpoint.scheme.c_str(),
               location->endpoint.authority.c_str(), location->endpoint.path.c_str(),
-              location->path_style ? "path style" : "virtual-host style",
-              location->region.c_str());
+              location->path_style ? "path style" : "virtual-host style", location->region.c_str());
   std::printf("credentials: %s\n", found->source.c_str());
   s3::Client client(*location, credentials, *http);
   // Seconds, not the mount's patience: a person waits at the terminal.

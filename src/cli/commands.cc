@@ -18,7 +18,7 @@ struct Command {
 
 // argv of a command starts at its own name.
 constexpr Command kCommands[] = {
-    {"fsck", "STORE [--repair]", run_fsck},
+    {"fsck", "STORE [--repair] | --remote -o s3=BUCKET[/PREFIX],...", run_fsck},
     {"stat", "STORE [--json]", run_stat},
     {"gc", "STORE --budget SIZE", run_gc},
     {"import", "DIR STORE [--schema FILE] [--threads N]", run_import},

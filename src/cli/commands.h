@@ -32,6 +32,7 @@ int command_failed(const std::string& message, int status);
 
 // The admin commands (one file each).
 int run_fsck(int argc, char** argv);
+int run_fsck_remote(int argc, char** argv);
 int run_stat(int argc, char** argv);
 int run_gc(int argc, char** argv);
 int run_import(int argc, char** argv);

@@ -1,4 +1,5 @@
 // imageattachfs fsck STORE [--repair]: exit 0 clean, 1 all repaired, 2 damage
+// (fsck --remote: fsck_remote_command.cc)
 // left or an error. Read-only beside a running daemon; --repair needs the
 // store's lock (the store unmounted).
 #include <sys/stat.h>
@@ -13,6 +14,9 @@
 namespace iafs {
 
 int run_fsck(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--remote") return run_fsck_remote(argc, argv);
+  }
   const std::string usage = "fsck: usage: imageattachfs fsck STORE [--repair]";
   std::string store_dir;
   bool repair = false;
@@ -44,7 +48,8 @@ int run_fsck(int argc, char** argv) {
     StoreOptions read_only;
     read_only.read_only = true;
     auto store = Store::open(store_dir, read_only);
-    auto origin = store ? (*store)->log_origin() : Result<std::optional<std::string>>(store.error());
+    auto origin =
+        store ? (*store)->log_origin() : Result<std::optional<std::string>>(store.error());
     if (origin && *origin) {
       return command_failed("fsck: " + store_dir +
                                 ": holds a bucket's store: --repair would make it differ from "

@@ -81,6 +81,25 @@ Result<bool> apply_s3_option(std::string_view name, std::optional<std::string_vi
   return true;
 }
 
+Status apply_s3_option_list(std::string_view list, S3Options& options) {
+  size_t at = 0;
+  while (at <= list.size()) {
+    size_t comma = std::min(list.find(',', at), list.size());
+    std::string_view item = list.substr(at, comma - at);
+    at = comma + 1;
+    if (item.empty()) continue;
+    size_t equals = item.find('=');
+    std::optional<std::string_view> value;
+    if (equals != std::string_view::npos) value = item.substr(equals + 1);
+    Result<bool> taken = apply_s3_option(item.substr(0, equals), value, options);
+    if (!taken) return taken.error();
+    if (!*taken) {
+      return make_error(ErrorCode::kInvalid, "unknown option " + std::string(item));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<Location> resolve_location(const S3Options& options, const Environment& env) {
   std::string endpoint = options.endpoint;
   if (endpoint.empty()) endpoint = resolve_endpoint(env).value_or("");

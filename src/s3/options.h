@@ -44,6 +44,10 @@ struct S3Options {
 Result<bool> apply_s3_option(std::string_view name, std::optional<std::string_view> value,
                              S3Options& options);
 
+// Applies a comma-separated list of such options ("s3=b,s3_path_style"):
+// kInvalid for a bad one or one that is not an S3 option (a command's -o).
+Status apply_s3_option_list(std::string_view list, S3Options& options);
+
 // Whether `name` is one of the options above (s3...).
 inline bool is_s3_option(std::string_view name) { return name.starts_with("s3"); }
 

@@ -171,6 +171,8 @@ class Store {
   // (nothing changes then).
   Result<DerivedDump> dump_derived(size_t part_bytes);
   Status load_derived(const LogCursor& at, const std::vector<std::string>& parts);
+  // Each blob a set's original is, with its size, in one read transaction.
+  Result<std::map<BlobId, uint64_t>> referenced_originals();
   // The bytes cached (store_cache.cc). cache_blob stores the bytes of blob
   // `id` (checked against `id` as they are stored) unless they are cached
   // already; a blob no record points at yet is kept until the next open, or

@@ -209,4 +209,20 @@ Status Store::load_derived(const LogCursor& at, const std::vector<std::string>& 
   });
 }
 
+Result<std::map<BlobId, uint64_t>> Store::referenced_originals() {
+  StoreTxn txn(*env_, false);
+  if (!txn.ok()) return txn.error();
+  std::map<BlobId, uint64_t> out;
+  Cursor sets(txn, txn.dbs().sets);
+  if (!sets.ok()) return sets.error();
+  auto at = sets.seek({});
+  for (; at && *at; at = sets.next()) {
+    auto record = decode_record<SetRecord>(sets.value());
+    if (!record) return corrupt_record("set");
+    out[record->blob] = record->size;
+  }
+  if (!at) return at.error();
+  return out;
+}
+
 }  // namespace iafs

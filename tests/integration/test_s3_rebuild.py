@@ -9,11 +9,16 @@ every live host's cursor (hosts/<uuid>, s3_heartbeat=1 here).
   was truncated past its cursor rebuilds from a snapshot at its remount.
 - A SIGKILLed host's heartbeat still holds truncation back at its cursor,
   and it resumes from the log, with no rebuild.
+- fsck --remote checks the snapshot, the log's chain and every original the
+  state names, and finds a missing original and a hole in the log.
 """
 
 import json
 import os
 import re
+import subprocess
+
+import harness
 
 from s3_hosts import S3HostsCase, read_bytes, sha256, write_file
 from tiny_images import png
@@ -73,6 +78,14 @@ class S3RebuildTest(S3HostsCase):
             return snaps and snaps[-1] == self.log_seqs()[-1] and snaps
         snaps, _ = self.wait_for("a snapshot at the head", check, 15, mounts=[maintainer])
         return snaps
+
+    def fsck_remote(self):
+        """imageattachfs fsck --remote on the test's bucket: (status, output)."""
+        options = ",".join(o for o in self.s3_options() if not o.startswith("s3_poll"))
+        result = subprocess.run([harness.BINARY, "fsck", "--remote", "-o", options],
+                                capture_output=True, text=True, timeout=120,
+                                env={**os.environ, **self.env})
+        return result.returncode, result.stdout + result.stderr
 
     def assertTailContiguous(self):
         seqs = self.log_seqs()
@@ -177,3 +190,28 @@ class S3RebuildTest(S3HostsCase):
         self.assertEqual(self.same_tree(b, tree_a, 15), tree_a, "B's tree vs A's")
         self.assertEqual(self.log_seqs()[0], head, "still held at B's heartbeat")
         self.assertChainsOn(b, a, "users/9/picture/original.png", 899)
+
+    def test_fsck_remote_checks_the_snapshot_the_chain_and_every_original(self):
+        a = self.host("a", extra=MAINTAIN)
+        for i in range(1, 8):
+            write_file(a.path(f"posts/{i}/photos/0/original.png"), png(9, 8, seed=950 + i))
+            if i in (3, 7):
+                self.snapshot_at_head(a)
+        status, out = self.fsck_remote()
+        self.assertEqual(status, 0, out)
+        self.assertIn("clean", out)
+        self.assertRegex(out, r"applied from snap/\d+ \(14 records\); 7 originals named")
+        a.stop()
+        # An original deleted behind the store's back: a dangling reference.
+        victim = "b/" + sha256(png(9, 8, seed=952))
+        self.assertEqual(self.s3.delete_object(victim)[0], 204)
+        status, out = self.fsck_remote()
+        self.assertEqual(status, 2, out)
+        self.assertIn(f"{victim} is missing: a dangling reference", out)
+        # A hole in the log above the snapshot.
+        seqs = self.log_seqs()
+        hole = seqs[-2]
+        self.assertEqual(self.s3.delete_object(f"log/{hole:020d}")[0], 204)
+        status, out = self.fsck_remote()
+        self.assertEqual(status, 2, out)
+        self.assertIn(f"entries log/{hole:020d} to log/{hole:020d} are missing", out)
