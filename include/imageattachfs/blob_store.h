@@ -9,8 +9,10 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "imageattachfs/result.h"
 
@@ -21,6 +23,8 @@ using BlobId = std::array<uint8_t, 32>;
 
 // Lowercase hex of a BlobId (64 characters).
 std::string blob_id_hex(const BlobId& id);
+// The BlobId 64 lowercase hex digits spell; nullopt for anything else.
+std::optional<BlobId> blob_id_from_hex(std::string_view hex);
 
 // A group of changes that become durable together, when the store that
 // began it commits it (records and blob bytes in one step). Opaque here: each

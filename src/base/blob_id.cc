@@ -25,4 +25,18 @@ std::string blob_id_hex(const BlobId& id) {
   return hex;
 }
 
+std::optional<BlobId> blob_id_from_hex(std::string_view hex) {
+  BlobId id{};
+  if (hex.size() != 2 * id.size()) return std::nullopt;
+  auto digit = [](char c) -> int {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  for (size_t i = 0; i < id.size(); ++i) {
+    int high = digit(hex[2 * i]), low = digit(hex[2 * i + 1]);
+    if (high < 0 || low < 0) return std::nullopt;
+    id[i] = static_cast<uint8_t>(high << 4 | low);
+  }
+  return id;
+}
+
 }  // namespace iafs

@@ -51,14 +51,20 @@ Result<bool> apply_s3_option(std::string_view name, std::optional<std::string_vi
     }
     (poll ? options.poll_ns : options.commit_timeout_ns) = static_cast<int64_t>(seconds * 1e9);
     return true;
-  } else if (name == "s3_heartbeat") {
+  } else if (name == "s3_heartbeat" || name == "s3_gc_grace" || name == "s3_gc_interval") {
+    // Whole seconds: heartbeats up to an hour, GC's times up to 30 days.
+    long high = name == "s3_heartbeat" ? 3600 : 30L * 86400;
     std::string given(value.value_or(""));
     char* end = nullptr;
     long seconds = given.empty() ? -1 : std::strtol(given.c_str(), &end, 10);
-    if (given.empty() || *end != '\0' || seconds < 1 || seconds > 3600) {
-      return invalid("bad s3_heartbeat '" + given + "': expected whole seconds from 1 to 3600");
+    if (given.empty() || *end != '\0' || seconds < 1 || seconds > high) {
+      return invalid("bad " + std::string(name) + " '" + given +
+                     "': expected whole seconds from 1 to " + std::to_string(high));
     }
-    options.heartbeat_ns = int64_t{seconds} * 1'000'000'000;
+    int64_t ns = int64_t{seconds} * 1'000'000'000;
+    (name == "s3_heartbeat"  ? options.heartbeat_ns
+     : name == "s3_gc_grace" ? options.gc_grace_ns
+                             : options.gc_interval_ns) = ns;
     return true;
   } else if (name == "s3_snapshot_entries") {
     std::string given(value.value_or(""));

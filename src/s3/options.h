@@ -1,7 +1,7 @@
 // The -o options that put a store on a bucket (SCALEOUT.md §11): s3=,
 // s3_endpoint=, s3_region=, s3_path_style, s3_profile=, and its timing and
 // maintenance (s3_poll=, s3_commit_timeout=, s3_heartbeat=, s3_maintain,
-// s3_snapshot_entries=). No option takes a
+// s3_snapshot_entries=, s3_gc_interval=, s3_gc_grace=). No option takes a
 // secret: argv is visible to every user (ps) and fstab is world-readable, so
 // an option named like a key, a secret or a token is refused.
 #pragma once
@@ -36,6 +36,11 @@ struct S3Options {
   // the log after each.
   bool maintain = false;
   uint64_t snapshot_entries = 10000;
+  // With s3_maintain, garbage collection: s3_gc_interval=SECONDS (default a
+  // day) between listings of b/ and t/; s3_gc_grace=SECONDS (default a day)
+  // from an object's upload to its condemn, and from a condemn to its sweep.
+  int64_t gc_interval_ns = int64_t{86400} * 1'000'000'000;
+  int64_t gc_grace_ns = int64_t{86400} * 1'000'000'000;
 };
 
 // Applies -o `name`[=`value`] when it is one of these: true when taken,

@@ -79,9 +79,33 @@ struct LogCursor {
 // An op of a log entry. `original_ext` (when not empty) guards an op on one
 // set: it applies only where the set's original is original.<ext>, the one
 // its writer saw (kNotFound otherwise).
+// A step of garbage collection across hosts (SCALEOUT.md §9; store_gc.cc).
+struct GcOp {
+  enum class Kind : uint8_t { kCondemn, kSweep, kSwept };
+  Kind kind = Kind::kCondemn;
+  std::vector<BlobId> shas;
+  int64_t grace_ns = 0;  // kSweep: the least entry time since each sha's condemn
+};
+
+// Where a blob stands in garbage collection, in the derived state.
+struct GcState {
+  enum class Kind : uint8_t { kLive, kCondemned, kSweeping };
+  Kind kind = Kind::kLive;
+  uint64_t seq = 0;     // of the condemn or sweep
+  int64_t time_ns = 0;  // that entry's time
+  uint64_t tomb = 0;    // the seq of its last swept (0: none kept)
+};
+
 struct LoggedOp {
+  LoggedOp() = default;
+  LoggedOp(Op change, std::string ext) : op(std::move(change)), original_ext(std::move(ext)) {}
+
   Op op;
   std::string original_ext;
+  // An attach: the writer's cursor when it found or put the blob in the
+  // bucket (refused when a swept since may have deleted it).
+  uint64_t checked = 0;
+  std::optional<GcOp> gc;  // a GC step instead of `op`
 };
 
 // A log entry as the store applies it: every op takes the entry's time.
@@ -173,6 +197,10 @@ class Store {
   Status load_derived(const LogCursor& at, const std::vector<std::string>& parts);
   // Each blob a set's original is, with its size, in one read transaction.
   Result<std::map<BlobId, uint64_t>> referenced_originals();
+  // Garbage collection's state (store_gc.cc): one blob's, and every blob
+  // condemned or sweeping (in one read transaction; `fn` returns false to stop).
+  Result<GcState> gc_state(const BlobId& id);
+  Status scan_gc(const std::function<bool(const BlobId&, const GcState&)>& fn);
   // The bytes cached (store_cache.cc). cache_blob stores the bytes of blob
   // `id` (checked against `id` as they are stored) unless they are cached
   // already; a blob no record points at yet is kept until the next open, or
@@ -321,7 +349,11 @@ class Store {
   Result<ApplyOutcome> apply_focus(StoreTxn& txn, const SetFocus& op);
   Result<ApplyOutcome> apply_dir_mtime(StoreTxn& txn, const SetDirMtime& op);
   Result<ApplyOutcome> apply_in(StoreTxn& txn, const Op& op, const BlobSource* blob_bytes);
-  Result<ApplyOutcome> apply_logged_op(StoreTxn& txn, const LoggedOp& op, int64_t time_ns);
+  Result<ApplyOutcome> apply_logged_op(StoreTxn& txn, const LoggedOp& op, uint64_t seq,
+                                       int64_t time_ns);
+  // A GC step at entry `seq` of time `time_ns`, and an attach's GC rules.
+  Result<ApplyOutcome> apply_gc(StoreTxn& txn, const GcOp& op, uint64_t seq, int64_t time_ns);
+  Status admit_attach(StoreTxn& txn, const BlobId& blob, uint64_t checked);
 
   std::unique_ptr<LmdbEnv> env_;
   std::unique_ptr<BlobStore> blobs_;

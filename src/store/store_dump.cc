@@ -2,7 +2,8 @@
 // (SCALEOUT.md §8). The stream is a run of records,
 //   u32 BE n | u8 table | u16 BE key length | key | value   (n: the bytes after it)
 // tables in this order, keys ascending within each: 'd' the directory mtimes
-// (their meta keys), 's' the image sets, 'b' the blob record of each
+// (their meta keys), 'g' garbage collection's state (its meta keys,
+// store_gc.cc), 's' the image sets, 'b' the blob record of each
 // original the sets name (refs counted from the sets, not cached). It holds
 // nothing local (thumbnails, cached bytes, revisions of this host), so every
 // host at one cursor dumps the same bytes.
@@ -16,9 +17,11 @@ namespace iafs {
 namespace {
 
 constexpr uint8_t kDirTable = 'd';
+constexpr uint8_t kGcTable = 'g';
 constexpr uint8_t kSetTable = 's';
 constexpr uint8_t kBlobTable = 'b';
-const uint8_t kTableOrder[] = {kDirTable, kSetTable, kBlobTable};
+const uint8_t kTableOrder[] = {kDirTable, kGcTable, kSetTable, kBlobTable};
+const uint8_t kGcPrefix[] = {'g', 'c', '-'};
 
 // Appends records to parts of at most `part_bytes` (a part holds one record at least).
 class DumpWriter {
@@ -99,6 +102,13 @@ Status check_stream(const std::vector<StreamRecord>& records, StoreTotals& total
       if (!has_prefix(record.key, kDirMtimePrefix) || record.value.size() != 8) {
         return bad_stream("a bad directory mtime");
       }
+    } else if (record.table == kGcTable) {
+      bool horizon = record.key.size() == 4;
+      if (!has_prefix(record.key, kGcPrefix) ||
+          (!horizon && record.key.size() != 4 + sizeof(BlobId)) ||
+          record.value.size() != (horizon ? 8u : 16u)) {
+        return bad_stream("a bad gc record");
+      }
     } else if (record.table == kSetTable) {
       auto set = decode_record<SetRecord>(record.value);
       if (!decode_set_key(record.key) || !set) return bad_stream("a bad set record");
@@ -155,6 +165,11 @@ Result<DerivedDump> Store::dump_derived(size_t part_bytes) {
     if (Status s = out.add(kDirTable, dirs.key(), dirs.value()); !s) return s.error();
   }
   if (!at) return at.error();
+  for (at = dirs.seek(kGcPrefix); at && *at && has_prefix(dirs.key(), kGcPrefix);
+       at = dirs.next()) {
+    if (Status s = out.add(kGcTable, dirs.key(), dirs.value()); !s) return s.error();
+  }
+  if (!at) return at.error();
   std::map<BlobId, uint32_t> refs;
   Cursor sets(txn, txn.dbs().sets);
   if (!sets.ok()) return sets.error();
@@ -193,10 +208,11 @@ Status Store::load_derived(const LogCursor& at, const std::vector<std::string>& 
       if (Status s = txn.drop(dbi); !s) return s;
     }
     if (Status s = drop_meta_prefix(txn, kDirMtimePrefix); !s) return s;
+    if (Status s = drop_meta_prefix(txn, kGcPrefix); !s) return s;
     for (const StreamRecord& record : *records) {
-      MDB_dbi dbi = record.table == kDirTable   ? dbs.meta
-                    : record.table == kSetTable ? dbs.sets
-                                                : dbs.blobs;
+      MDB_dbi dbi = record.table == kSetTable    ? dbs.sets
+                    : record.table == kBlobTable ? dbs.blobs
+                                                 : dbs.meta;
       if (Status s = txn.put(dbi, record.key, record.value); !s) return s;
     }
     // The totals start afresh from these sets (written at commit); no bytes are cached.

@@ -1,5 +1,7 @@
 #include "sync/bucket_committer.h"
 
+#include <chrono>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -19,6 +21,7 @@ namespace {
 constexpr int64_t kBlobPutNsPerMib = 1'000'000'000;
 constexpr int64_t kBlobFetchMs = 60000;  // a GET of a blob another host committed
 constexpr int64_t kThumbnailMs = 10000;  // a GET or PUT of a shared thumbnail
+constexpr unsigned kGcRetries = 4;       // an attach refused because GC swept its bytes
 
 const std::string* metadata_of(const s3::ObjectInfo& info, std::string_view name) {
   for (const s3::Header& header : info.metadata) {
@@ -59,14 +62,20 @@ Result<LoggedEntry> logged_entry(const Entry& entry, const std::string& sha256_h
     LoggedOp logged;
     logged.op.time_ns = entry.time_ns;
     logged.original_ext = op.ext;
+    logged.checked = op.checked;
     std::visit(
         [&](const auto& change) {
           using T = std::decay_t<decltype(change)>;
-          if constexpr (std::is_same_v<T, DropThumb> || std::is_same_v<T, GcStep>) {
+          if constexpr (std::is_same_v<T, DropThumb>) {
             known = make_error(ErrorCode::kNotSupported,
                                "log entry " + std::to_string(entry.seq) +
-                                   " holds an op (drop_thumb or a GC step) this version does "
-                                   "not apply: upgrade this host");
+                                   " holds an op (drop_thumb) this version does not apply: "
+                                   "upgrade this host");
+          } else if constexpr (std::is_same_v<T, GcStep>) {
+            static constexpr GcOp::Kind kKinds[] = {GcOp::Kind::kCondemn, GcOp::Kind::kSweep,
+                                                    GcOp::Kind::kSwept};
+            logged.gc =
+                GcOp{kKinds[static_cast<size_t>(change.kind)], change.shas, change.grace_ns};
           } else {
             logged.op.change = change;
           }
@@ -89,33 +98,61 @@ Result<ApplyOutcome> BucketCommitter::commit(const Op& op, const BlobSource& blo
   }
   if (log_ == nullptr) return make_error(ErrorCode::kIo, "the bucket's log is not running");
   const auto* attach = std::get_if<AttachOriginal>(&op.change);
-  uint64_t checked = log_->position().seq;
   // One deadline for the whole change: at it, EIO (SCALEOUT.md §5 step 6).
   int64_t deadline = monotonic_ns() + log_->commit_timeout_ns();
-  if (attach != nullptr) {
-    deadline += static_cast<int64_t>(attach->size >> 20) * kBlobPutNsPerMib;
-    // In the bucket before any entry names it; then here, so that this host
-    // reads it without a GET.
-    auto put = s3::put_blob(client_, attach->blob, blob, attach->xxh3, s3::Deadline{deadline});
-    if (!put) {
-      return make_error(ErrorCode::kIo, "s3: original " + blob_id_hex(attach->blob) +
-                                            " not stored: " + put.error().message);
+  if (attach != nullptr) deadline += static_cast<int64_t>(attach->size >> 20) * kBlobPutNsPerMib;
+  for (unsigned attempt = 1;; ++attempt) {
+    uint64_t checked = log_->position().seq;
+    if (attach != nullptr) {
+      // In the bucket before any entry names it; then here, so that this
+      // host reads it without a GET.
+      auto put = s3::put_blob(client_, attach->blob, blob, attach->xxh3, s3::Deadline{deadline});
+      if (!put) {
+        return make_error(ErrorCode::kIo, "s3: original " + blob_id_hex(attach->blob) +
+                                              " not stored: " + put.error().message);
+      }
+      if (Status cached = store_.cache_blob(attach->blob, attach->xxh3, blob); !cached) {
+        return cached.error();
+      }
+      if (Status pinned = store_.pin(attach->blob); !pinned) return pinned.error();
     }
-    if (Status cached = store_.cache_blob(attach->blob, attach->xxh3, blob); !cached) {
-      return cached.error();
+    // Its bytes are in the bucket and here: the log's wait holds none of
+    // them, so writers waiting together share an entry (group commit).
+    if (bytes_stored && attempt == 1) bytes_stored();
+    Result<OpResult> result = log_->commit(log_op_of(op, checked, original_ext), deadline);
+    if (attach != nullptr) store_.unpin(attach->blob);
+    if (!result) return result.error();
+    // Garbage collection swept (or is sweeping) these bytes since we found
+    // them in the bucket: once the sweep is done, put them again (SCALEOUT.md §9).
+    if (attach != nullptr && !result->status && result->status.error().code == ErrorCode::kStale &&
+        attempt < kGcRetries) {
+      log_info("s3: " + result->status.error().message);
+      if (Status s = wait_for_sweep(attach->blob, deadline); !s) return s.error();
+      continue;
     }
-    if (Status pinned = store_.pin(attach->blob); !pinned) return pinned.error();
+    if (!result->status) {
+      if (result->status.error().code == ErrorCode::kStale) {
+        return make_error(ErrorCode::kIo, result->status.error().message);
+      }
+      return result->status.error();
+    }
+    const auto* outcome = std::any_cast<ApplyOutcome>(&result->detail);
+    if (outcome == nullptr) return make_error(ErrorCode::kIo, "the log applied no outcome");
+    return *outcome;
   }
-  // Its bytes are in the bucket and here: the log's wait holds none of them,
-  // so writers waiting together share an entry (group commit).
-  if (bytes_stored) bytes_stored();
-  Result<OpResult> result = log_->commit(log_op_of(op, checked, original_ext), deadline);
-  if (attach != nullptr) store_.unpin(attach->blob);
-  if (!result) return result.error();
-  if (!result->status) return result->status.error();
-  const auto* outcome = std::any_cast<ApplyOutcome>(&result->detail);
-  if (outcome == nullptr) return make_error(ErrorCode::kIo, "the log applied no outcome");
-  return *outcome;
+}
+
+Status BucketCommitter::wait_for_sweep(const BlobId& id, int64_t deadline) {
+  for (;;) {
+    auto state = store_.gc_state(id);
+    if (!state) return state.error();
+    if (state->kind != GcState::Kind::kSweeping) return Status::Ok();
+    if (monotonic_ns() >= deadline) {
+      return make_error(ErrorCode::kIo, "s3: original " + blob_id_hex(id) +
+                                            " is still being swept from the bucket");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 Status BucketCommitter::fetch(const BlobId& id, uint64_t size) {

@@ -58,6 +58,8 @@ class BucketCommitter final : public Committer, public LogApplier {
     bool done = false;
     Status status;
   };
+  // Waits (until `deadline`, monotonic) while GC sweeps blob `id`.
+  Status wait_for_sweep(const BlobId& id, int64_t deadline);
   Status fetch_once(const BlobId& id, uint64_t size);
 
   Store& store_;

@@ -143,6 +143,8 @@ Result<std::unique_ptr<BucketHost>> BucketHost::open(const BucketPlan& plan,
   chores.maintain = options.maintain && !read_only && plan.writable;
   chores.snapshot_entries = options.snapshot_entries;
   chores.heartbeat_ns = options.heartbeat_ns;
+  chores.gc.grace_ns = options.gc_grace_ns;
+  chores.gc.interval_ns = options.gc_interval_ns;
   host->maintenance_ = std::make_unique<Maintenance>(client, store, *host->log_, chores);
   return host;
 }

@@ -125,6 +125,7 @@ void write_change(Object& o, const LogOp& op) {
             append_json_string(out, blob_id_hex(c.shas[i]));
           }
           out += ']';
+          if (c.kind == GcStep::Kind::kSweep) o.big("grace_ns", c.grace_ns);
         }
       },
       op.change);

@@ -35,6 +35,9 @@ struct GcStep {
   enum class Kind : uint8_t { kCondemn, kSweep, kSwept };
   Kind kind = Kind::kCondemn;
   std::vector<BlobId> shas;
+  // kSweep: only shas condemned at least this long before (in entry time)
+  // are swept; carried in the entry so that every host decides alike.
+  int64_t grace_ns = 0;
 };
 
 struct LogOp {

@@ -211,12 +211,16 @@ LogOp op_of(const Json& json, size_t index) {
     op.change =
         DropThumb{blob_of(f.text("orig"), f.field("orig")), f.text("recipe"), f.text("name")};
   } else if (name == "condemn" || name == "sweep" || name == "swept") {
-    Fields f(json, what, {"id", "op", "shas"});
+    bool sweep = name == "sweep";
+    Fields f(json, what,
+             sweep ? std::initializer_list<std::string_view>{"id", "op", "shas", "grace_ns"}
+                   : std::initializer_list<std::string_view>{"id", "op", "shas"});
     id(f);
     GcStep step;
     step.kind = name == "condemn" ? GcStep::Kind::kCondemn
-                : name == "sweep" ? GcStep::Kind::kSweep
+                : sweep           ? GcStep::Kind::kSweep
                                   : GcStep::Kind::kSwept;
+    if (sweep) step.grace_ns = f.big("grace_ns");
     const Json& shas = f.need("shas");
     if (shas.kind != Json::Kind::kArray) refuse(f.field("shas") + " is not an array");
     for (const Json& sha : shas.items) {

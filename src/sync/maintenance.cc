@@ -53,7 +53,11 @@ uint64_t truncation_point(const std::vector<uint64_t>& snapshots,
 
 Maintenance::Maintenance(s3::Client& client, Store& store, LogThread& log,
                          MaintenanceOptions options)
-    : client_(client), store_(store), log_(log), options_(std::move(options)) {}
+    : client_(client),
+      store_(store),
+      log_(log),
+      options_(std::move(options)),
+      collector_(client, store, log, options_.gc) {}
 
 Maintenance::~Maintenance() { stop(); }
 
@@ -90,7 +94,10 @@ void Maintenance::run() {
       beat();
       next_beat = monotonic_ns() + options_.heartbeat_ns;
     }
-    if (options_.maintain && !diverged_) snapshot();
+    if (options_.maintain && !diverged_) {
+      snapshot();
+      collector_.run_once();
+    }
     lock.lock();
     int64_t wait = options_.maintain ? kTickNs : std::max<int64_t>(next_beat - monotonic_ns(), 0);
     wake_.wait_for(lock, std::chrono::nanoseconds(wait), [&] { return stopping_; });

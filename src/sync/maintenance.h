@@ -4,7 +4,7 @@
 // the state, each followed by log truncation: log/<k> is deleted for every
 // k below both the second-newest complete snapshot and the cursor of every
 // host whose heartbeat is fresh (and this host's own), and snapshots older
-// than the second-newest go.
+// than the second-newest go; and garbage collection (collector.h).
 #pragma once
 
 #include <condition_variable>
@@ -16,6 +16,7 @@
 #include "imageattachfs/result.h"
 #include "s3/client.h"
 #include "store/store.h"
+#include "sync/collector.h"
 #include "sync/log_thread.h"
 
 namespace iafs::sync {
@@ -30,6 +31,7 @@ struct MaintenanceOptions {
   int64_t host_expiry_ns =
       int64_t{24} * 3600 * 1'000'000'000;  // older heartbeats hold nothing back
   size_t part_bytes = size_t{64} << 20;    // uncompressed
+  CollectorOptions gc;                     // with `maintain`
 };
 
 // hosts/<uuid>'s bytes, and the cursor one holds (nullopt when malformed).
@@ -70,6 +72,8 @@ class Maintenance {
   Store& store_;
   LogThread& log_;
   const MaintenanceOptions options_;
+
+  Collector collector_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -41,12 +41,25 @@ Test(bucket_committer, an_op_this_version_does_not_apply_halts_at_its_entry) {
   entry.seq = 3;
   LogOp drop;
   drop.change = DropThumb{BlobId{}, std::string(16, '0'), "300x200.jpg"};
+  entry.ops = {drop};
+  auto logged = logged_entry(entry, std::string(64, 'c'));
+  cr_assert(!logged.ok() && logged.error().code == ErrorCode::kNotSupported);
+  cr_assert(logged.error().message.find("log entry 3") != std::string::npos);
+}
+
+Test(bucket_committer, gc_steps_and_an_attachs_checked_reach_the_store) {
+  Entry entry;
+  entry.seq = 4;
   LogOp sweep;
-  sweep.change = GcStep{GcStep::Kind::kSweep, {BlobId{}}};
-  for (const LogOp& op : {drop, sweep}) {
-    entry.ops = {op};
-    auto logged = logged_entry(entry, std::string(64, 'c'));
-    cr_assert(!logged.ok() && logged.error().code == ErrorCode::kNotSupported);
-    cr_assert(logged.error().message.find("log entry 3") != std::string::npos);
-  }
+  sweep.change = GcStep{GcStep::Kind::kSweep, {BlobId{1}}, 5000};
+  LogOp attach;
+  attach.change = AttachOriginal{};
+  attach.checked = 3;
+  entry.ops = {sweep, attach};
+  auto logged = logged_entry(entry, std::string(64, 'c'));
+  cr_assert(logged.ok());
+  const auto& gc = logged->ops[0].gc;
+  cr_assert(gc.has_value() && gc->kind == GcOp::Kind::kSweep && gc->grace_ns == 5000 &&
+            gc->shas.size() == 1 && gc->shas[0][0] == 1);
+  cr_assert(!logged->ops[1].gc.has_value() && logged->ops[1].checked == 3);
 }
