@@ -37,4 +37,12 @@ inline int64_t monotonic_ns() {
   return to_ns(ts);
 }
 
+// A monotonic clock that also counts time suspended, for ages that a
+// suspend must not hide (how old a check of the bucket is).
+inline int64_t boottime_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return to_ns(ts);
+}
+
 }  // namespace iafs

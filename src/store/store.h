@@ -79,6 +79,10 @@ struct LogCursor {
 // An op of a log entry. `original_ext` (when not empty) guards an op on one
 // set: it applies only where the set's original is original.<ext>, the one
 // its writer saw (kNotFound otherwise).
+// A sweeping host owns the deletion this long (in entry time); a sweep of a
+// sha swept longer ago hands it to the sweep's host (the first one died).
+inline constexpr int64_t kSweepOwnershipNs = int64_t{3600} * 1'000'000'000;
+
 // A step of garbage collection across hosts (SCALEOUT.md §9; store_gc.cc).
 struct GcOp {
   enum class Kind : uint8_t { kCondemn, kSweep, kSwept };
@@ -94,6 +98,7 @@ struct GcState {
   uint64_t seq = 0;     // of the condemn or sweep
   int64_t time_ns = 0;  // that entry's time
   uint64_t tomb = 0;    // the seq of its last swept (0: none kept)
+  std::string host;     // kSweeping: the host whose sweep it was (it deletes the objects)
 };
 
 struct LoggedOp {
@@ -114,6 +119,7 @@ struct LoggedEntry {
   std::string prev_sha256;  // must be the cursor's sha256_hex
   std::string sha256;       // of this entry's bytes: the cursor's next
   int64_t time_ns = 0;
+  std::string host;  // the writer's uuid
   std::vector<LoggedOp> ops;
 };
 
@@ -349,10 +355,9 @@ class Store {
   Result<ApplyOutcome> apply_focus(StoreTxn& txn, const SetFocus& op);
   Result<ApplyOutcome> apply_dir_mtime(StoreTxn& txn, const SetDirMtime& op);
   Result<ApplyOutcome> apply_in(StoreTxn& txn, const Op& op, const BlobSource* blob_bytes);
-  Result<ApplyOutcome> apply_logged_op(StoreTxn& txn, const LoggedOp& op, uint64_t seq,
-                                       int64_t time_ns);
-  // A GC step at entry `seq` of time `time_ns`, and an attach's GC rules.
-  Result<ApplyOutcome> apply_gc(StoreTxn& txn, const GcOp& op, uint64_t seq, int64_t time_ns);
+  Result<ApplyOutcome> apply_logged_op(StoreTxn& txn, const LoggedOp& op, const LoggedEntry& entry);
+  // A GC step of `entry`, and an attach's GC rules.
+  Result<ApplyOutcome> apply_gc(StoreTxn& txn, const GcOp& op, const LoggedEntry& entry);
   Status admit_attach(StoreTxn& txn, const BlobId& blob, uint64_t checked);
 
   std::unique_ptr<LmdbEnv> env_;

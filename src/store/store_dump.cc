@@ -106,7 +106,7 @@ Status check_stream(const std::vector<StreamRecord>& records, StoreTotals& total
       bool horizon = record.key.size() == 4;
       if (!has_prefix(record.key, kGcPrefix) ||
           (!horizon && record.key.size() != 4 + sizeof(BlobId)) ||
-          record.value.size() != (horizon ? 8u : 16u)) {
+          (horizon ? record.value.size() != 8 : record.value.size() < 16)) {
         return bad_stream("a bad gc record");
       }
     } else if (record.table == kSetTable) {

@@ -1,6 +1,7 @@
 // Store: garbage collection across hosts (SCALEOUT.md §9), the derived
 // state log entries make: under `meta`, "gc-c"+sha (condemned), "gc-s"+sha
-// (sweeping), each holding the seq and time of the entry that put it there;
+// (sweeping), each holding the seq and time of the entry that put it there
+// (and for sweeping, the uuid of the host that wrote it, which deletes);
 // "gc-t"+sha (a tombstone: the seq and time of its swept), and "gc-h" (the
 // horizon: the highest seq of the tombstones dropped after 30 days). Every
 // decision reads only derived state, so every host takes the same one.
@@ -31,14 +32,26 @@ Key seq_and_time(uint64_t seq, int64_t time_ns) {
   return value;
 }
 
-// The seq and time under `key`; nullopt when absent.
-Result<std::optional<std::pair<uint64_t, int64_t>>> read_mark(StoreTxn& txn, const Key& key) {
+struct Mark {
+  uint64_t seq = 0;
+  int64_t time_ns = 0;
+  std::string host;  // sweeping marks
+};
+
+std::optional<Mark> decode_mark(std::span<const uint8_t> value) {
+  if (value.size() < 16) return std::nullopt;
+  return Mark{get_u64_be(value.data()), static_cast<int64_t>(get_u64_be(value.data() + 8)),
+              std::string(value.begin() + 16, value.end())};
+}
+
+// The mark under `key`; nullopt when absent.
+Result<std::optional<Mark>> read_mark(StoreTxn& txn, const Key& key) {
   auto found = txn.get(txn.dbs().meta, key);
   if (!found) return found.error();
-  if (!found->has_value()) return std::optional<std::pair<uint64_t, int64_t>>();
-  if ((*found)->size() != 16) return corrupt_record("gc state");
-  return std::optional(std::pair<uint64_t, int64_t>(
-      get_u64_be((*found)->data()), static_cast<int64_t>(get_u64_be((*found)->data() + 8))));
+  if (!found->has_value()) return std::optional<Mark>();
+  std::optional<Mark> mark = decode_mark(**found);
+  if (!mark) return corrupt_record("gc state");
+  return mark;
 }
 
 Result<uint64_t> read_horizon(StoreTxn& txn) {
@@ -58,11 +71,12 @@ Result<GcState> state_in(StoreTxn& txn, const BlobId& id) {
   auto tomb = read_mark(txn, gc_key('t', id));
   if (!tomb) return tomb.error();
   if (*sweeping) {
-    state = GcState{GcState::Kind::kSweeping, (*sweeping)->first, (*sweeping)->second, 0};
+    state = GcState{GcState::Kind::kSweeping, (*sweeping)->seq, (*sweeping)->time_ns, 0,
+                    (*sweeping)->host};
   } else if (*condemned) {
-    state = GcState{GcState::Kind::kCondemned, (*condemned)->first, (*condemned)->second, 0};
+    state = GcState{GcState::Kind::kCondemned, (*condemned)->seq, (*condemned)->time_ns, 0, {}};
   }
-  if (*tomb) state.tomb = (*tomb)->first;
+  if (*tomb) state.tomb = (*tomb)->seq;
   return state;
 }
 
@@ -130,7 +144,9 @@ Status Store::admit_attach(StoreTxn& txn, const BlobId& blob, uint64_t checked) 
   return txn.del(txn.dbs().meta, gc_key('t', blob));
 }
 
-Result<ApplyOutcome> Store::apply_gc(StoreTxn& txn, const GcOp& op, uint64_t seq, int64_t time_ns) {
+Result<ApplyOutcome> Store::apply_gc(StoreTxn& txn, const GcOp& op, const LoggedEntry& entry) {
+  uint64_t seq = entry.seq;
+  int64_t time_ns = entry.time_ns;
   ApplyOutcome outcome;
   std::set<BlobId> referenced;
   if (op.kind == GcOp::Kind::kCondemn) {
@@ -147,10 +163,14 @@ Result<ApplyOutcome> Store::apply_gc(StoreTxn& txn, const GcOp& op, uint64_t seq
       if (referenced.count(id) != 0 || state->kind != GcState::Kind::kLive) continue;
       if (Status s = txn.put(txn.dbs().meta, gc_key('c', id), mark); !s) return s.error();
     } else if (op.kind == GcOp::Kind::kSweep) {
-      // Only what is still condemned, by a condemn old enough at this seq.
-      if (state->kind != GcState::Kind::kCondemned || time_ns - state->time_ns < op.grace_ns) {
-        continue;
-      }
+      // Only what is still condemned, by a condemn old enough at this seq;
+      // or a sweep whose host has not finished it within its ownership.
+      bool due =
+          state->kind == GcState::Kind::kCondemned && time_ns - state->time_ns >= op.grace_ns;
+      bool orphaned =
+          state->kind == GcState::Kind::kSweeping && time_ns - state->time_ns >= kSweepOwnershipNs;
+      if (!due && !orphaned) continue;
+      mark.insert(mark.end(), entry.host.begin(), entry.host.end());
       if (Status s = txn.del(txn.dbs().meta, gc_key('c', id)); !s) return s.error();
       if (Status s = txn.put(txn.dbs().meta, gc_key('s', id), mark); !s) return s.error();
     } else {
@@ -181,14 +201,12 @@ Status Store::scan_gc(const std::function<bool(const BlobId&, const GcState&)>& 
     if (!cursor.ok()) return cursor.error();
     auto at = cursor.seek(prefix);
     for (; at && *at && has_prefix(cursor.key(), prefix); at = cursor.next()) {
-      if (cursor.key().size() != 4 + sizeof(BlobId) || cursor.value().size() != 16) {
-        return corrupt_record("gc state");
-      }
+      std::optional<Mark> mark = decode_mark(cursor.value());
+      if (cursor.key().size() != 4 + sizeof(BlobId) || !mark) return corrupt_record("gc state");
       BlobId id;
       std::copy(cursor.key().begin() + 4, cursor.key().end(), id.begin());
-      GcState state{kind == 'c' ? GcState::Kind::kCondemned : GcState::Kind::kSweeping,
-                    get_u64_be(cursor.value().data()),
-                    static_cast<int64_t>(get_u64_be(cursor.value().data() + 8)), 0};
+      GcState state{kind == 'c' ? GcState::Kind::kCondemned : GcState::Kind::kSweeping, mark->seq,
+                    mark->time_ns, 0, std::move(mark->host)};
       if (!fn(id, state)) return Status::Ok();
     }
     if (!at) return at.error();

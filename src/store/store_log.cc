@@ -127,9 +127,9 @@ Result<LogCursor> Store::log_cursor() {
   return log_cursor_in(txn);
 }
 
-Result<ApplyOutcome> Store::apply_logged_op(StoreTxn& txn, const LoggedOp& logged, uint64_t seq,
-                                            int64_t time_ns) {
-  if (logged.gc) return apply_gc(txn, *logged.gc, seq, time_ns);
+Result<ApplyOutcome> Store::apply_logged_op(StoreTxn& txn, const LoggedOp& logged,
+                                            const LoggedEntry& entry) {
+  if (logged.gc) return apply_gc(txn, *logged.gc, entry);
   if (const auto* attach = std::get_if<AttachOriginal>(&logged.op.change)) {
     if (Status s = admit_attach(txn, attach->blob, logged.checked); !s) return s.error();
   }
@@ -143,7 +143,7 @@ Result<ApplyOutcome> Store::apply_logged_op(StoreTxn& txn, const LoggedOp& logge
     }
   }
   Op op = logged.op;
-  op.time_ns = time_ns;
+  op.time_ns = entry.time_ns;
   return apply_in(txn, op, nullptr);
 }
 
@@ -172,7 +172,7 @@ Result<std::vector<Result<ApplyOutcome>>> Store::apply_logged(const LoggedEntry&
       StoreTxn op_txn(txn);
       if (!op_txn.ok()) return op_txn.error();
       logged_revision_ = (entry.seq << 16) | i;
-      auto outcome = apply_logged_op(op_txn, entry.ops[i], entry.seq, entry.time_ns);
+      auto outcome = apply_logged_op(op_txn, entry.ops[i], entry);
       logged_revision_ = 0;
       if (outcome) {
         if (Status s = op_txn.commit(); !s) return s.error();

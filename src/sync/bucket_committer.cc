@@ -56,6 +56,7 @@ Result<LoggedEntry> logged_entry(const Entry& entry, const std::string& sha256_h
   out.prev_sha256 = entry.prev;
   out.sha256 = sha256_hex;
   out.time_ns = entry.time_ns;
+  out.host = entry.host;
   out.ops.reserve(entry.ops.size());
   for (const LogOp& op : entry.ops) {
     Status known = Status::Ok();

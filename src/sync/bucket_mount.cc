@@ -1,5 +1,6 @@
 #include "sync/bucket_mount.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -133,7 +134,8 @@ Result<std::unique_ptr<BucketHost>> BucketHost::open(const BucketPlan& plan,
   log_options.host = *host_id;
   log_options.poll_ns = options.poll_ns;
   log_options.commit_timeout_ns = options.commit_timeout_ns;
-  log_options.gap_check_ns = options.heartbeat_ns;
+  // Well within the age a PUT needs, whatever the heartbeat.
+  log_options.gap_check_ns = std::min(options.heartbeat_ns, log_options.gap_check_max_age_ns / 2);
   LogPosition start{cursor->seq, cursor->sha256_hex, cursor->time_ns};
   host->log_ = std::make_unique<LogThread>(*host->bucket_, *host->committer_, start, log_options);
   host->committer_->set_log(*host->log_);
@@ -143,6 +145,7 @@ Result<std::unique_ptr<BucketHost>> BucketHost::open(const BucketPlan& plan,
   chores.maintain = options.maintain && !read_only && plan.writable;
   chores.snapshot_entries = options.snapshot_entries;
   chores.heartbeat_ns = options.heartbeat_ns;
+  chores.gc.host = *host_id;
   chores.gc.grace_ns = options.gc_grace_ns;
   chores.gc.interval_ns = options.gc_interval_ns;
   host->maintenance_ = std::make_unique<Maintenance>(client, store, *host->log_, chores);

@@ -13,6 +13,9 @@ namespace {
 
 constexpr int64_t kCallsMs = 60000;
 constexpr size_t kMaxShas = 1000;  // an op's list (an entry stays well under 1 MiB)
+// A sweeping host stops deleting this long before its ownership ends, so
+// that two hosts never delete one sha (kSweepOwnershipNs).
+constexpr int64_t kOwnerMarginNs = int64_t{600} * 1'000'000'000;
 
 // Every object under `prefix` (recursively) with its LastModified.
 Result<std::vector<s3::ListedObject>> list_all(s3::Client& client, const std::string& prefix) {
@@ -40,31 +43,49 @@ std::optional<BlobId> sha_of_key(const std::string& key) {
 
 void Collector::run_once() {
   if (log_.halted()) return;
-  // 3. What the state says is sweeping: DELETE, then swept.
   std::vector<BlobId> sweeping, due;
-  int64_t now = now_ns();
-  Status scanned = store_.scan_gc([&](const BlobId& id, const GcState& state) {
-    if (state.kind == GcState::Kind::kSweeping) sweeping.push_back(id);
-    if (state.kind == GcState::Kind::kCondemned && now - state.time_ns >= options_.grace_ns) {
-      due.push_back(id);
+  bool caught_up = false;
+  for (;;) {
+    sweeping.clear();
+    due.clear();
+    int64_t now = now_ns();
+    Status scanned = store_.scan_gc([&](const BlobId& id, const GcState& state) {
+      int64_t age = now - state.time_ns;
+      if (state.kind == GcState::Kind::kSweeping) {
+        if (state.host == options_.host && age < kSweepOwnershipNs - kOwnerMarginNs) {
+          sweeping.push_back(id);
+        } else if (age >= kSweepOwnershipNs) {
+          due.push_back(id);  // its host died: a sweep of ours takes it over
+        }
+      }
+      if (state.kind == GcState::Kind::kCondemned && age >= options_.grace_ns) due.push_back(id);
+      return true;
+    });
+    if (!scanned) {
+      log_error("s3: gc: the store: " + scanned.error().message);
+      return;
     }
-    return true;
-  });
-  if (!scanned) {
-    log_error("s3: gc: the store: " + scanned.error().message);
-    return;
+    // No DELETE on a lagging state: a swept it has not applied yet may
+    // already have let writers put the bytes again.
+    if (sweeping.empty() || caught_up) break;
+    if (!log_.catch_up()) return;
+    caught_up = true;
   }
+  // 3. What this host's sweeps took: DELETE, then swept.
   if (!sweeping.empty()) {
+    std::vector<BlobId> deleted;
     for (const BlobId& id : sweeping) {
       if (Status s = remove_objects(id); !s) {
         log_warning("s3: gc: " + s.error().message + " (retried at the next round)");
-        return;
+        continue;
       }
+      deleted.push_back(id);
     }
-    if (Status s = append(GcStep::Kind::kSwept, sweeping); !s) return;
-    log_info("s3: gc: deleted " + std::to_string(sweeping.size()) +
-             " originals and their "
-             "thumbnails from the bucket");
+    if (!deleted.empty()) {
+      if (Status s = append(GcStep::Kind::kSwept, deleted); !s) return;
+      log_info("s3: gc: deleted " + std::to_string(deleted.size()) +
+               " originals and their thumbnails from the bucket");
+    }
   }
   // 2. Condemned long enough: sweep (the state decides again at its seq).
   if (!due.empty() && !append(GcStep::Kind::kSweep, due)) return;

@@ -7,13 +7,17 @@
 //    `interval`; a listing that fails aborts the run;
 // 2. sweep: shas condemned at least the grace ago (in entry time) and not
 //    revived by an attach since;
-// 3. DELETE b/<sha> and t/<sha>/* of every sha the state says is sweeping
-//    (whoever swept it), then swept: each becomes a tombstone, against which
-//    an attach of a writer that found the blob before the DELETE is refused.
+// 3. DELETE b/<sha> and t/<sha>/* of every sha the state, caught up to the
+//    log's head, says this host's sweep took (or another's over an hour
+//    ago: that host died), then swept: each becomes a tombstone, against
+//    which an attach of a writer that found the blob before the DELETE is
+//    refused. Only the sweeping host deletes, before its swept: a DELETE
+//    can never follow a swept, after which writers put the bytes again.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "imageattachfs/result.h"
@@ -24,6 +28,7 @@
 namespace iafs::sync {
 
 struct CollectorOptions {
+  std::string host;  // this host's uuid: it deletes what its own sweeps took
   int64_t grace_ns = int64_t{24} * 3600 * 1'000'000'000;     // -o s3_gc_grace=
   int64_t interval_ns = int64_t{24} * 3600 * 1'000'000'000;  // -o s3_gc_interval=
 };
@@ -32,7 +37,7 @@ class Collector {
  public:
   // The client, store and log thread outlive it.
   Collector(s3::Client& client, Store& store, LogThread& log, CollectorOptions options)
-      : client_(client), store_(store), log_(log), options_(options) {}
+      : client_(client), store_(store), log_(log), options_(std::move(options)) {}
 
   // One round: deletes what is sweeping, sweeps what is due, and condemns
   // when a listing is due. Called by the maintenance thread, once a second.

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <span>
 
+#include "log/log.h"
 #include "s3/client.h"
 
 namespace iafs::sync {
@@ -39,14 +40,18 @@ class S3LogBucket final : public LogBucket {
     s3::ListQuery query;
     query.prefix = "log/";
     query.start_after = log_key(seq);
-    query.max_keys = 1;
-    auto page = client_.list(query, s3::Deadline{deadline_monotonic_ns});
-    if (!page) return page.error();
-    if (page->objects.empty()) return std::optional<uint64_t>();
-    std::optional<uint64_t> next = seq_of_log_key(page->objects.front().key);
-    if (!next)
-      return make_error(ErrorCode::kIo, "a stray key in log/: " + page->objects.front().key);
-    return next;
+    query.max_keys = 10;
+    for (;;) {
+      auto page = client_.list(query, s3::Deadline{deadline_monotonic_ns});
+      if (!page) return page.error();
+      // Keys not of the log's form ("log/README") are skipped, with a line.
+      for (const s3::ListedObject& object : page->objects) {
+        if (std::optional<uint64_t> next = seq_of_log_key(object.key)) return next;
+        log_warning("s3: a stray key in log/ is ignored: " + object.key);
+      }
+      if (page->next_token.empty()) return std::optional<uint64_t>();
+      query.continuation_token = page->next_token;
+    }
   }
 
  private:

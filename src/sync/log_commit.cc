@@ -65,6 +65,18 @@ void LogThread::commit_queued() {
   std::string bytes = encode_entry(entry);
   std::string unknown_why;
   for (unsigned attempt = 0;; ++attempt) {
+    // A resend too needs a fresh gap check: after a long outage the seq may
+    // have been truncated, and a PUT would make it again (a fork).
+    if (attempt > 0 && !gap_check_fresh()) {
+      check_gap();
+      if (halted()) return;  // its waiters were told
+      if (!gap_check_fresh()) {
+        sleep_unless_stopping(kResendBackoffCapNs);
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        continue;
+      }
+    }
     Settled settled = settle(entry.seq, bytes);
     if (settled.fate != Fate::kUnknown && !unknown_why.empty()) {
       log_info(log_key(entry.seq) + ": settled after " + std::to_string(attempt + 1) +

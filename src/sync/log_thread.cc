@@ -132,7 +132,7 @@ void LogThread::run() {
     }
     // No entry is PUT on a stale gap check: the seq above the cursor might
     // have been truncated, and a PUT would make it again (a fork).
-    bool may_commit = last_gap_ok_ns_ != 0 && now - last_gap_ok_ns_ < options_.gap_check_max_age_ns;
+    bool may_commit = gap_check_fresh();
     if (!queue_.empty() && may_commit) {
       lock.unlock();
       commit_queued();
@@ -205,8 +205,12 @@ void LogThread::check_gap() {
          "host was away); remount to rebuild from a snapshot");
     return;
   }
-  last_gap_ok_ns_ = started;
+  last_gap_ok_ns_ = boottime_ns() - (monotonic_ns() - started);
   next_gap_check_ns_ = started + options_.gap_check_ns;
+}
+
+bool LogThread::gap_check_fresh() const {
+  return last_gap_ok_ns_ != 0 && boottime_ns() - last_gap_ok_ns_ < options_.gap_check_max_age_ns;
 }
 
 bool LogThread::apply_fetched(uint64_t seq, const std::string& bytes) {

@@ -146,6 +146,8 @@ class LogThread {
   void run_round();
   // The gap check: halts when the first entry above the cursor is not cursor+1.
   void check_gap();
+  // Whether a gap check passed within gap_check_max_age_ns (suspends count).
+  bool gap_check_fresh() const;
   // Checks and applies an entry read at `seq`; false when that halted the host.
   bool apply_fetched(uint64_t seq, const std::string& bytes);
   void note_call(bool answered, int64_t started_ns);
@@ -181,7 +183,7 @@ class LogThread {
   int64_t next_poll_ns_ = 0;
   int64_t failing_since_ns_ = 0;  // 0: the last call was answered
   int64_t next_gap_check_ns_ = 0;
-  int64_t last_gap_ok_ns_ = 0;  // when the last gap check that passed began (0: none)
+  int64_t last_gap_ok_ns_ = 0;  // boottime_ns() when the last passing gap check began (0: none)
   unsigned lost_races_ = 0;
   std::atomic<bool> reachable_{true};
 

@@ -9,7 +9,7 @@
 namespace iafs::sync {
 namespace {
 
-constexpr int64_t kCheckMs = 15000;          // the cursor and gap checks
+constexpr int64_t kCheckMs = 15000;                   // the cursor and gap checks
 constexpr int64_t kLoadMs = int64_t{10} * 60 * 1000;  // listing and fetching a snapshot
 
 // Why the store must be rebuilt ("" when it need not), and whether entries
@@ -32,6 +32,13 @@ Result<Verdict> check_cursor(LogBucket& log, const LogCursor& cursor) {
   }
   auto next = log.first_entry_after(cursor.seq, deadline);
   if (!next) return next.error();
+  // The newest entry is never truncated: none at or after the cursor means
+  // the log is shorter than what this store applied.
+  if (!*at && !*next) {
+    verdict.why = "the log ends before " + log_key(cursor.seq) +
+                  ", which this store applied (the bucket was restored or reset)";
+    return verdict;
+  }
   if (*next && **next != cursor.seq + 1) {
     verdict.gap = true;
     verdict.why = "the entries after " + log_key(cursor.seq) +
@@ -77,7 +84,16 @@ Status prepare_store(const BucketPlan& plan, const s3::S3Options& options, Store
     log_info(line);
     return Status::Ok();
   }
-  if (cursor->seq == 0) return Status::Ok();  // no snapshot: the log is replayed from log/1
+  if (cursor->seq == 0) {
+    // No snapshot could be read: replay from log/1, if it is there.
+    auto first = log->first_entry_after(0, s3::Deadline::after_ms(kCheckMs).monotonic_ns);
+    if (!first) return make_error(ErrorCode::kIo, "s3: the log: " + first.error().message);
+    if (*first && **first != 1) {
+      return make_error(ErrorCode::kIo, "s3: the log starts at " + log_key(**first) +
+                                            " and no snapshot could be read: cannot rebuild");
+    }
+    return Status::Ok();
+  }
   if (verdict->gap) {
     return make_error(ErrorCode::kInvalid,
                       "s3: " + verdict->why + ", and no snapshot past them can be read");

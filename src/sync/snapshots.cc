@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "log/log.h"
 #include "store/hashing.h"
+#include "sync/log_bucket.h"
 
 namespace iafs::sync {
 namespace {
@@ -175,13 +176,23 @@ Result<Snapshots::Written> Snapshots::put(const DerivedDump& dump, const std::st
   Written written;
   written.created = *put == s3::PutResult::kCreated;
   if (written.created) return written;
-  // Another host's snapshot at this seq won: ours is not needed, but it must agree.
-  if (Status s = remove_all(mine, deadline); !s) return s.error();
+  // Another host's snapshot at this seq won, or ours did and its reply was
+  // lost (the retry got the 412): read the index before deleting anything.
   auto theirs = client_.get(index_key, std::nullopt, deadline);
   if (!theirs) return theirs.error();
   if (!*theirs) return make_error(ErrorCode::kIo, index_key + ": gone after a 412");
   auto decoded = decode_snapshot_index((*theirs)->bytes);
   if (!decoded) return make_error(ErrorCode::kIo, index_key + ": " + decoded.error().message);
+  if ((*theirs)->bytes == bytes) {
+    written.created = true;  // ours, every part it names ours
+    return written;
+  }
+  bool names_ours =
+      std::any_of(decoded->parts.begin(), decoded->parts.end(),
+                  [&](const SnapshotPart& part) { return part.key.starts_with(mine); });
+  if (!names_ours) {
+    if (Status s = remove_all(mine, deadline); !s) return s.error();
+  }
   if (decoded->stream_sha256 != index.stream_sha256) {
     written.diverged = "this host's state at seq " + std::to_string(index.seq) + " (stream " +
                        index.stream_sha256 + ") is not that of host " + decoded->host + " (" +
@@ -201,10 +212,12 @@ Result<std::vector<std::pair<uint64_t, bool>>> Snapshots::list(s3::Deadline dead
     for (const std::string& prefix : page->prefixes) {
       // snap/<20 digits>/
       if (prefix.size() != 26 || prefix.find_first_not_of("0123456789", 5) != 25) continue;
-      uint64_t seq = std::stoull(prefix.substr(5, 20));
+      // snap/<20 digits>/ is log/<20 digits>'s form: the same checked parse.
+      std::optional<uint64_t> seq = seq_of_log_key("log/" + prefix.substr(5, 20));
+      if (!seq) continue;
       auto index = client_.head(prefix + "index", deadline);
       if (!index) return index.error();
-      seqs.emplace_back(seq, index->has_value());
+      seqs.emplace_back(*seq, index->has_value());
     }
     query.continuation_token = page->next_token;
   } while (!query.continuation_token.empty());

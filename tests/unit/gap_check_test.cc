@@ -4,7 +4,9 @@
 // check has passed.
 #include <criterion/criterion.h>
 
+#include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/clock.h"
@@ -121,4 +123,29 @@ Test(gap_check, no_entry_is_put_before_a_gap_check_passes) {
   cr_assert(thread.commit(dir_op("/later")).ok());
   cr_assert_eq(bucket.puts(), 1);
   cr_assert_geq(bucket.lists(), 1);
+}
+
+Test(gap_check, a_resend_after_an_outage_checks_the_gap_first) {
+  FakeLogBucket bucket;
+  write_log(bucket, 3);
+  AcceptingApplier applier;
+  LogThreadOptions o = fast();
+  o.gap_check_max_age_ns = 300'000'000;
+  LogThread thread(bucket, applier, origin(), o);
+  thread.start();
+  cr_assert(eventually([&] { return thread.position().seq == 3; }));
+  bucket.set_down(true);
+  auto commit = std::async(std::launch::async, [&] {
+    return thread.commit(dir_op("/mine"), monotonic_ns() + 5'000'000'000);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Meanwhile the others went on and truncated below log/9: log/4 is free
+  // again, and a resend of ours would make it (a fork).
+  bucket.truncate_below(100);
+  bucket.write(9, their_entry(9, std::string(64, 'e'), "/later"));
+  bucket.set_down(false);
+  Result<OpResult> result = commit.get();
+  cr_assert(!result.ok() && result.error().code == ErrorCode::kIo);
+  cr_assert(thread.halted());
+  cr_assert(!bucket.at(4).has_value(), "no entry made at a truncated seq");
 }

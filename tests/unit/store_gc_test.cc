@@ -144,3 +144,24 @@ Test(store_gc, the_gc_state_is_in_the_snapshot_and_the_same_on_every_host) {
   cr_assert(kind_of(*c, sha256_of(bytes_of("x"))) == GcState::Kind::kSweeping);
   cr_assert(kind_of(*c, sha256_of(bytes_of("y"))) == GcState::Kind::kCondemned);
 }
+
+Test(store_gc, a_sweep_its_host_left_unfinished_for_an_hour_is_taken_over) {
+  auto store = log_store();
+  BlobId id = sha256_of(bytes_of("abandoned"));
+  cr_assert(apply_one(*store, gc_op(GcOp::Kind::kCondemn, {id}), 1).ok());
+  LoggedOp sweep = gc_op(GcOp::Kind::kSweep, {id}, 1);
+  auto first = entry_after(*store, {sweep}, 10 * kSecond);
+  first.host = "host-a";
+  apply(*store, first);
+  cr_assert_eq(store->gc_state(id)->host, "host-a");
+  auto early = entry_after(*store, {sweep}, 20 * kSecond);
+  early.host = "host-b";
+  apply(*store, early);
+  cr_assert_eq(store->gc_state(id)->host, "host-a", "host-a still owns it");
+  auto late = entry_after(*store, {sweep}, 10 * kSecond + kSweepOwnershipNs);
+  late.host = "host-b";
+  apply(*store, late);
+  auto state = store->gc_state(id);
+  cr_assert(state->kind == GcState::Kind::kSweeping && state->host == "host-b" &&
+            state->seq == late.seq);
+}
