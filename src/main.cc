@@ -347,7 +347,8 @@ int run(int argc, char** argv) {
     // Open and close once; LMDB does not survive the fork below.
     auto store = Store::open(options->store_dir, store_options(*options));
     Status tied = store ? (*store)->begin_log(bucket->plan.origin) : Status(store.error());
-    if (tied) tied = sync::prepare_store(bucket->plan, bucket->options, **store);
+    if (tied)
+      tied = sync::prepare_store(bucket->plan, bucket->options, **store, options->read_only);
     if (!tied) return fail(options->store_dir + ": " + tied.error().message);
   }
   Result<Schema> schema = bucket ? parse_schema(bucket->plan.schema_text, "the bucket's fs.json")

@@ -92,7 +92,9 @@ class BucketHost {
 // (a host away during a truncation), is rebuilt from the newest snapshot
 // past its cursor, else replays the log from log/1. One log line says what
 // was done and why. kInvalid when entries are missing and no snapshot
-// covers them; kIo when the bucket fails.
-Status prepare_store(const BucketPlan& plan, const s3::S3Options& options, Store& store);
+// covers them; kIo when the bucket fails. A read-write host writes its
+// heartbeat at the snapshot's seq before reading it.
+Status prepare_store(const BucketPlan& plan, const s3::S3Options& options, Store& store,
+                     bool read_only);
 
 }  // namespace iafs::sync

@@ -112,9 +112,18 @@ void Maintenance::beat() {
   auto put = client_.put(heartbeat_key(options_.host), bytes_of(bytes), options,
                          s3::Deadline::after_ms(kCallsMs));
   if (!put) {
-    log_debug("s3: heartbeat: " + put.error().message);
+    // Once per failing spell: a host without a fresh heartbeat may find its
+    // log truncated past its cursor (and then halts until a remount).
+    if (beat_failing_) {
+      log_debug("s3: heartbeat: " + put.error().message);
+    } else {
+      log_warning("s3: " + heartbeat_key(options_.host) + " not written: " + put.error().message);
+    }
+    beat_failing_ = true;
     return;
   }
+  if (beat_failing_) log_info("s3: the heartbeat is written again");
+  beat_failing_ = false;
   beat_written_ = true;
 }
 

@@ -82,6 +82,7 @@ class Maintenance {
 
   // The thread's own.
   bool beat_written_ = false;
+  bool beat_failing_ = false;
   bool snapshots_known_ = false;
   uint64_t last_snapshot_seq_ = 0;
   int64_t last_snapshot_ns_ = 0;  // monotonic

@@ -4,6 +4,7 @@
 #include "log/log.h"
 #include "s3/sigv4.h"
 #include "sync/bucket_mount.h"
+#include "sync/maintenance.h"
 #include "sync/snapshots.h"
 
 namespace iafs::sync {
@@ -49,7 +50,8 @@ Result<Verdict> check_cursor(LogBucket& log, const LogCursor& cursor) {
 
 }  // namespace
 
-Status prepare_store(const BucketPlan& plan, const s3::S3Options& options, Store& store) {
+Status prepare_store(const BucketPlan& plan, const s3::S3Options& options, Store& store,
+                     bool read_only) {
   Result<LogCursor> cursor = store.log_cursor();
   if (!cursor) return cursor.error();
   BucketClient bucket = BucketClient::make(plan.location, options.profile);
@@ -59,30 +61,48 @@ Status prepare_store(const BucketPlan& plan, const s3::S3Options& options, Store
   if (cursor->seq != 0 && verdict->why.empty()) return Status::Ok();
   int64_t started = monotonic_ns();
   Snapshots snapshots(*bucket.client);
-  auto seqs = snapshots.complete(s3::Deadline::after_ms(kLoadMs));
-  if (!seqs) return make_error(ErrorCode::kIo, "s3: snapshots: " + seqs.error().message);
   std::string why = cursor->seq == 0 ? "a host with nothing applied" : verdict->why;
-  for (auto seq = seqs->rbegin(); seq != seqs->rend(); ++seq) {
-    if (verdict->gap && *seq <= cursor->seq) break;  // it would not bridge the gap
-    std::string name = snapshot_prefix(*seq);
-    auto fetched = snapshots.get(*seq, s3::Deadline::after_ms(kLoadMs));
-    if (!fetched) {
-      log_warning("s3: " + name + " not used: " + fetched.error().message);
-      continue;
+  // The uuid this host's heartbeat will carry: written at the snapshot's seq
+  // before its parts are read, so that no truncation passes it meanwhile.
+  Result<std::string> host = store.log_host(plan.host);
+  if (!host) return host.error();
+  // Truncation may delete a snapshot being read (two newer ones were made):
+  // the listing is read again, a few times.
+  for (int listing = 0; listing < 3; ++listing) {
+    auto seqs = snapshots.complete(s3::Deadline::after_ms(kLoadMs));
+    if (!seqs) return make_error(ErrorCode::kIo, "s3: snapshots: " + seqs.error().message);
+    for (auto seq = seqs->rbegin(); seq != seqs->rend(); ++seq) {
+      if (verdict->gap && *seq <= cursor->seq) break;  // it would not bridge the gap
+      std::string name = snapshot_prefix(*seq);
+      if (plan.writable && !read_only) {
+        std::string beat = encode_heartbeat(*host, *seq, options.maintain, now_ns());
+        s3::PutOptions json;
+        json.content_type = "application/json";
+        auto put = bucket.client->put("hosts/" + *host,
+                                      {reinterpret_cast<const uint8_t*>(beat.data()), beat.size()},
+                                      json, s3::Deadline::after_ms(kCheckMs));
+        if (!put) return make_error(ErrorCode::kIo, "s3: heartbeat: " + put.error().message);
+      }
+      auto fetched = snapshots.get(*seq, s3::Deadline::after_ms(kLoadMs));
+      if (!fetched) {
+        log_warning("s3: " + name + " not used: " + fetched.error().message);
+        continue;
+      }
+      const SnapshotIndex& index = fetched->index;
+      LogCursor at{index.seq, index.entry_sha256, index.time_ns};
+      if (Status s = store.load_derived(at, fetched->parts); !s) {
+        log_warning("s3: " + name + " not used: " + s.error().message);
+        continue;
+      }
+      std::string line = "s3: state loaded from " + name + " (";
+      line += std::to_string(index.records) + " records) in ";
+      line += std::to_string((monotonic_ns() - started) / 1'000'000) + " ms: ";
+      line += why;
+      line += "; the log follows from " + log_key(index.seq + 1);
+      log_info(line);
+      return Status::Ok();
     }
-    const SnapshotIndex& index = fetched->index;
-    LogCursor at{index.seq, index.entry_sha256, index.time_ns};
-    if (Status s = store.load_derived(at, fetched->parts); !s) {
-      log_warning("s3: " + name + " not used: " + s.error().message);
-      continue;
-    }
-    std::string line = "s3: state loaded from " + name + " (";
-    line += std::to_string(index.records) + " records) in ";
-    line += std::to_string((monotonic_ns() - started) / 1'000'000) + " ms: ";
-    line += why;
-    line += "; the log follows from " + log_key(index.seq + 1);
-    log_info(line);
-    return Status::Ok();
+    if (seqs->empty()) break;
   }
   if (cursor->seq == 0) {
     // No snapshot could be read: replay from log/1, if it is there.
