@@ -47,11 +47,16 @@ void judge_recorded(const BlobId& id, BlobState& blob, Scan& scan, Repairs& repa
         {"damaged blob " + hex + ": " + blob.damage + used_by(blob), fixable,
          fixable ? drop_remedy(blob, "the blob")
                  : "an original's bytes are damaged: upload it again or restore it from a backup"});
+  } else if (blob.refs_now == 0 && record.refs == 0) {
+    // What a file open while its set was replaced or removed holds (the
+    // daemon's, or one open at its last stop): no damage.
+    scan.findings.push_back({"unreferenced blob " + hex +
+                                 ": refs 0, freed when the files holding it close or at the "
+                                 "next mount",
+                             true, "dropped", true});
   } else if (blob.refs_now == 0) {
-    scan.findings.push_back({record.refs == 0
-                                 ? "unreferenced blob " + hex + ": refs 0"
-                                 : "orphan blob " + hex + ": refs " + std::to_string(record.refs) +
-                                       ", no record points at it",
+    scan.findings.push_back({"orphan blob " + hex + ": refs " + std::to_string(record.refs) +
+                                 ", no record points at it",
                              true, "dropped"});
   } else if (record.refs != blob.refs_now) {
     scan.findings.push_back({"wrong reference count of blob " + hex + ": refs " +
@@ -184,6 +189,11 @@ Result<FsckSummary> fsck_store(const std::string& dir, const FsckOptions& option
   }
   FsckSummary summary = scan.counts;
   for (const Finding& finding : scan.findings) {
+    if (finding.note) {
+      ++summary.notes;
+      report("note: " + finding.text);
+      continue;
+    }
     ++summary.findings;
     if (!options.repair) {
       report(finding.text);
@@ -206,7 +216,8 @@ std::string fsck_summary_line(const FsckSummary& s) {
          std::to_string(s.blobs) + " blobs, " + std::to_string(s.bytes_checked) +
          " bytes checked; " + std::to_string(s.findings) +
          (s.findings == 1 ? " finding, " : " findings, ") + std::to_string(s.repaired) +
-         " repaired, " + std::to_string(left) + " left";
+         " repaired, " + std::to_string(left) + " left" +
+         (s.notes == 0 ? "" : "; " + std::to_string(s.notes) + " note(s)");
 }
 
 int fsck_exit_status(const FsckSummary& s) {

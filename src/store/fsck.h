@@ -26,6 +26,7 @@ struct FsckSummary {
   uint64_t bytes_checked = 0;  // blob bytes hashed (XXH3 and SHA-256)
   uint64_t findings = 0;       // lines reported
   uint64_t repaired = 0;       // of them, fixed (only with repair)
+  uint64_t notes = 0;          // lines reported that are not damage
 };
 
 // Receives one line per finding, as it is to be printed.

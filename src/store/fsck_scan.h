@@ -32,6 +32,9 @@ struct Finding {
   std::string text;
   bool fixable = false;
   std::string remedy;  // what repair does (fixable), or why it is left
+  // Not damage: reported as a note, counted apart (a blob at refs 0, freed
+  // when the files holding it close or at the next mount).
+  bool note = false;
 };
 
 struct Scan {

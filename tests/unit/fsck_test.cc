@@ -155,9 +155,11 @@ Test(fsck, reports_orphan_and_unreferenced_blobs_and_repair_drops_them) {
     }
   });
   Outcome out = fsck(f.dir);
-  cr_expect_eq(out.summary.findings, 2);
+  cr_expect_eq(out.summary.findings, 1, "a blob at refs 0 is no damage");
+  cr_expect_eq(out.summary.notes, 1);
   cr_expect(out.mentions("orphan blob " + blob_id_hex(sha256_of(orphan)), "refs 2"));
-  cr_expect(out.mentions("unreferenced blob " + blob_id_hex(sha256_of(zero))));
+  cr_expect(out.mentions("note: unreferenced blob " + blob_id_hex(sha256_of(zero)),
+                         "freed when the files holding it close"));
   expect_repair(f.dir, 1);
   BlobId orphan_id = sha256_of(orphan);
   cr_expect_not(f.has(&Databases::blobs, Key(orphan_id.begin(), orphan_id.end())));
@@ -319,4 +321,21 @@ Test(fsck, a_repair_that_drops_a_thumbnail_leaves_the_store_totals_right) {
   cr_expect_eq(totals->original_bytes, f.original.size());
   cr_expect_eq(totals->thumbnails, 0u, "the dropped thumbnail is not counted");
   cr_expect_eq(totals->thumbnail_bytes, 0u);
+}
+
+// Beside a running daemon, the blob of a replaced original that a reader
+// still holds is at refs 0: a note, not damage (exit 0).
+Test(fsck, a_blob_at_refs_0_alone_is_a_note_and_the_store_clean) {
+  Fixture f;
+  auto held = bytes_of('h', 100);
+  f.corrupt([&](StoreTxn& txn, const Databases& dbs) {
+    BlobId id = sha256_of(held);
+    cr_assert(txn.put(dbs.chunks, chunk_key(id, 0), held).ok());
+    cr_assert(txn.put(dbs.blobs, id, encode_record(BlobRecord{100, xxh3_of(held), 0})).ok());
+  });
+  Outcome out = fsck(f.dir);
+  cr_expect_eq(out.status, 0);
+  cr_expect_eq(out.summary.findings, 0);
+  cr_expect_eq(out.summary.notes, 1);
+  cr_expect(out.mentions("note: unreferenced blob " + blob_id_hex(sha256_of(held)), "refs 0"));
 }
