@@ -118,7 +118,9 @@ class Mount:
         # Variables set (merged over os.environ) for the daemon, e.g. credentials.
         self.env = dict(env) if env else None
 
-    def start(self, foreground=True):
+    def start(self, foreground=True, timeout=20):
+        """Starts the daemon and waits up to `timeout` s for its mount (the
+        S3 bench's rebuilds take longer)."""
         if not BINARY:
             raise unittest.SkipTest("IAFS_BINARY not set (run through ctest)")
         args = [BINARY]
@@ -137,7 +139,7 @@ class Mount:
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **self.env} if self.env else None)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + timeout
         while not (os.path.ismount(self.mnt) and
                    (not self.serve or os.path.ismount(self.serve))):
             if self.proc.poll() is not None and foreground:

@@ -15,7 +15,14 @@ looks like, requests that never get an answer (mode "hang", the default); or,
 with mode "reset", every open and new connection is reset at once (what a
 client sees of a dead peer). A connection that was open or held during a
 pause is reset when the pause ends, never forwarded afterwards: a request the
-client gave up on is not delivered late. Used only by tests.
+client gave up on is not delivered late. Used only by tests and the S3 bench.
+
+For the bench (tests/bench/s3_bench.py), two flags: `latency_ms` holds back
+the first bytes of every answer (what the target sends after the client last
+sent) that long, so each request/response exchange takes that much longer, as
+against a distant bucket; `tap(conn, direction, data)` sees every byte
+forwarded ("request": client to target, "response": back), per connection
+number, e.g. to count requests (tests/bench/s3_traffic.py).
 """
 
 import select
@@ -39,8 +46,11 @@ def _reset(sock):
 
 
 class TcpProxy:
-    def __init__(self, target_host, target_port, listen_host="127.0.0.1"):
+    def __init__(self, target_host, target_port, listen_host="127.0.0.1", latency_ms=0,
+                 tap=None):
         self.target = (target_host, int(target_port))
+        self.latency = latency_ms / 1000.0
+        self.tap = tap
         self.listen_host = listen_host
         self.listener = None
         self.port = None
@@ -156,16 +166,18 @@ class TcpProxy:
                 _reset(client)
                 continue
             self._track(client)
-            thread = threading.Thread(target=self._serve, args=(client, epoch, paused),
+            thread = threading.Thread(target=self._serve,
+                                      args=(client, epoch, paused, self.accepted),
                                       name=f"proxy-{self.port}-conn{self.accepted}", daemon=True)
             with self.lock:
                 self.threads = [t for t in self.threads if t.is_alive()]
                 self.threads.append(thread)
             thread.start()
 
-    def _serve(self, client, epoch, accepted_paused):
+    def _serve(self, client, epoch, accepted_paused, number):
         upstream = None
         reset = True
+        answering = False  # the target spoke last: its bytes are not held back again
         try:
             while not self.stopping.is_set():
                 paused, mode, now = self._state()
@@ -202,6 +214,11 @@ class TcpProxy:
                     # before any byte goes on.
                     if self._state()[2] != epoch:
                         return
+                    if sock is upstream and self.latency and not answering:
+                        time.sleep(self.latency)
+                    answering = sock is upstream
+                    if self.tap is not None:
+                        self.tap(number, "response" if answering else "request", data)
                     try:
                         other.sendall(data)
                     except OSError:
