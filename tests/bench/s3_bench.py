@@ -37,7 +37,7 @@ import time
 import traceback
 
 import benchlib  # puts tests/integration on sys.path
-from benchlib import median, percentile, variant
+from benchlib import median, percentile, size_text, variant
 from images import texture
 from s3_traffic import Traffic, by_type, dollars_per_1000, type_text
 
@@ -392,7 +392,7 @@ class Bench:
                 original.append(time.perf_counter() - started)
                 first_reads += b.counts() - before
             n = s.thumb_rounds
-            what = f"{width}×{height} JPEG ({size / 1e6:.1f} MB)"
+            what = f"{width}×{height} JPEG ({size_text(size)})"
             rows.append(Row("3remote", f"3. cold thumbnail {thumb_width}.jpg of a {what} on B: "
                             "GET of A's t/ object", f"median {ms(median(remote))} ms (n={n})",
                             f"local first resize on A: median {ms(median(local))} ms; "

@@ -164,7 +164,13 @@ def type_text(counts, scale=1.0):
     other kinds appended when present."""
     found = by_type(counts)
     names = list(TYPES) + sorted(k for k in found if k not in TYPES)
-    return ", ".join(f"{name} {found[name] / scale:.3g}" for name in names)
+    return ", ".join(f"{name} {_number(found[name] / scale)}" for name in names)
+
+
+def _number(value):
+    if value >= 10 or value == int(value):
+        return f"{value:.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 # AWS S3 Standard list prices (us-east-1), $ per 1,000 requests: PUT, COPY,
