@@ -225,6 +225,8 @@ class Bench:
             for row in fn(latency):
                 row.figure += tag
                 self.rows.append(row)
+                print(f"s3_bench: | {row.figure} | {row.value} | {row.reference} |",
+                      file=sys.stderr, flush=True)
         except Exception as e:  # noqa: BLE001 (every failure becomes a row)
             traceback.print_exc(file=sys.stderr)
             self.rows.append(Row(f"{key}@{latency}", key + " " + name + tag,
