@@ -66,4 +66,23 @@ int command_failed(const std::string& message, int status) {
   return status;
 }
 
+Result<std::optional<s3::S3Options>> s3_options_of(int argc, char** argv, std::string_view flag) {
+  s3::S3Options options;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    Status status;
+    if (!flag.empty() && arg == flag) continue;
+    if (arg == "-o" && i + 1 < argc) {
+      status = s3::apply_s3_option_list(argv[++i], options);
+    } else if (arg.starts_with("-o") && arg.size() > 2) {
+      status = s3::apply_s3_option_list(arg.substr(2), options);
+    } else {
+      return std::optional<s3::S3Options>();
+    }
+    if (!status) return status.error();
+  }
+  if (options.spec.empty()) return std::optional<s3::S3Options>();
+  return std::optional<s3::S3Options>(std::move(options));
+}
+
 }  // namespace iafs

@@ -9,6 +9,7 @@
 
 #include "base/unique_fd.h"
 #include "imageattachfs/result.h"
+#include "s3/options.h"
 
 namespace iafs {
 
@@ -26,6 +27,12 @@ Result<UniqueFd> lock_store(const std::string& dir, bool read_only = false);
 
 // `dir`/`name` (`name` alone when `dir` is empty).
 std::string join_path(std::string_view dir, std::string_view name);
+
+// The S3 options of a command's arguments argv[1..]: each "-o LIST" or
+// "-oLIST" (s3::apply_s3_option_list), `flag` (when given) skipped. kInvalid
+// for a bad option; nullopt for any other argument or no s3= (the usage).
+Result<std::optional<s3::S3Options>> s3_options_of(int argc, char** argv,
+                                                   std::string_view flag = {});
 
 // Prints "imageattachfs: MESSAGE" to stderr and returns `status`.
 int command_failed(const std::string& message, int status);

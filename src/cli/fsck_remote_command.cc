@@ -45,21 +45,10 @@ class ScratchDir {
 
 int run_fsck_remote(int argc, char** argv) {
   log_set_level(LogLevel::kWarning);
-  s3::S3Options options;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    Status status;
-    if (arg == "--remote") continue;
-    if (arg == "-o" && i + 1 < argc) {
-      status = s3::apply_s3_option_list(argv[++i], options);
-    } else if (arg.starts_with("-o") && arg.size() > 2) {
-      status = s3::apply_s3_option_list(arg.substr(2), options);
-    } else {
-      return command_failed(std::string(kUsage), 2);
-    }
-    if (!status) return command_failed("fsck: " + status.error().message, 2);
-  }
-  if (options.spec.empty()) return command_failed(std::string(kUsage), 2);
+  auto given = s3_options_of(argc, argv, "--remote");
+  if (!given) return command_failed("fsck: " + given.error().message, 2);
+  if (!*given) return command_failed(std::string(kUsage), 2);
+  const s3::S3Options& options = **given;
   Result<s3::Location> location = s3::resolve_location(options, s3::Environment::process());
   if (!location) return command_failed("fsck: " + location.error().message, 2);
   sync::BucketClient bucket = sync::BucketClient::make(*location, options.profile);

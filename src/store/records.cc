@@ -155,4 +155,20 @@ std::optional<BlobRecord> decode_record<BlobRecord>(std::span<const uint8_t> byt
   return r;
 }
 
+Status for_each_set(
+    StoreTxn& txn,
+    const std::function<Status(std::span<const uint8_t> key, std::span<const uint8_t> value,
+                               const SetRecord& record)>& fn) {
+  Cursor sets(txn, txn.dbs().sets);
+  if (!sets.ok()) return sets.error();
+  auto at = sets.seek({});
+  for (; at && *at; at = sets.next()) {
+    auto record = decode_record<SetRecord>(sets.value());
+    if (!record) return corrupt_record("set");
+    if (Status s = fn(sets.key(), sets.value(), *record); !s) return s;
+  }
+  if (!at) return at.error();
+  return Status::Ok();
+}
+
 }  // namespace iafs

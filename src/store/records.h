@@ -2,6 +2,7 @@
 // little-endian fields (and, for SetRecord, the extension).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -59,5 +60,13 @@ Result<std::optional<Record>> get_record(StoreTxn& txn, MDB_dbi dbi, std::span<c
   if (!record) return corrupt_record(record_name(static_cast<Record*>(nullptr)));
   return record;
 }
+
+// Calls `fn` with each set record of `txn` in key order (its key and the
+// record decoded); stops at the first error `fn` returns. A malformed
+// record is kIo ("corrupt record: set").
+Status for_each_set(
+    StoreTxn& txn,
+    const std::function<Status(std::span<const uint8_t> key, std::span<const uint8_t> value,
+                               const SetRecord& record)>& fn);
 
 }  // namespace iafs

@@ -171,15 +171,12 @@ Result<DerivedDump> Store::dump_derived(size_t part_bytes) {
   }
   if (!at) return at.error();
   std::map<BlobId, uint32_t> refs;
-  Cursor sets(txn, txn.dbs().sets);
-  if (!sets.ok()) return sets.error();
-  for (at = sets.seek({}); at && *at; at = sets.next()) {
-    auto record = decode_record<SetRecord>(sets.value());
-    if (!record) return corrupt_record("set");
-    ++refs[record->blob];
-    if (Status s = out.add(kSetTable, sets.key(), sets.value()); !s) return s.error();
-  }
-  if (!at) return at.error();
+  Status walked = for_each_set(txn, [&](std::span<const uint8_t> key,
+                                        std::span<const uint8_t> value, const SetRecord& record) {
+    ++refs[record.blob];
+    return out.add(kSetTable, key, value);
+  });
+  if (!walked) return walked.error();
   for (const auto& [id, count] : refs) {
     auto record = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
     if (!record) return record.error();
@@ -229,15 +226,11 @@ Result<std::map<BlobId, uint64_t>> Store::referenced_originals() {
   StoreTxn txn(*env_, false);
   if (!txn.ok()) return txn.error();
   std::map<BlobId, uint64_t> out;
-  Cursor sets(txn, txn.dbs().sets);
-  if (!sets.ok()) return sets.error();
-  auto at = sets.seek({});
-  for (; at && *at; at = sets.next()) {
-    auto record = decode_record<SetRecord>(sets.value());
-    if (!record) return corrupt_record("set");
-    out[record->blob] = record->size;
-  }
-  if (!at) return at.error();
+  Status walked = for_each_set(txn, [&](auto, auto, const SetRecord& record) {
+    out[record.blob] = record.size;
+    return Status::Ok();
+  });
+  if (!walked) return walked.error();
   return out;
 }
 

@@ -83,15 +83,11 @@ Result<GcState> state_in(StoreTxn& txn, const BlobId& id) {
 // The listed shas that some set's original is: one walk of the sets.
 Result<std::set<BlobId>> referenced_among(StoreTxn& txn, const std::vector<BlobId>& shas) {
   std::set<BlobId> listed(shas.begin(), shas.end()), referenced;
-  Cursor sets(txn, txn.dbs().sets);
-  if (!sets.ok()) return sets.error();
-  auto at = sets.seek({});
-  for (; at && *at; at = sets.next()) {
-    auto record = decode_record<SetRecord>(sets.value());
-    if (!record) return corrupt_record("set");
-    if (listed.count(record->blob) != 0) referenced.insert(record->blob);
-  }
-  if (!at) return at.error();
+  Status walked = for_each_set(txn, [&](auto, auto, const SetRecord& record) {
+    if (listed.count(record.blob) != 0) referenced.insert(record.blob);
+    return Status::Ok();
+  });
+  if (!walked) return walked.error();
   return referenced;
 }
 

@@ -142,6 +142,14 @@ class S3HostsCase(unittest.TestCase):
                                                        sha256(read_bytes(path)), xattrs)
         return found
 
+    def fsck_remote(self):
+        """imageattachfs fsck --remote on the test's bucket: (status, output)."""
+        options = ",".join(o for o in self.s3_options() if not o.startswith("s3_poll"))
+        result = subprocess.run([harness.BINARY, "fsck", "--remote", "-o", options],
+                                capture_output=True, text=True, timeout=120,
+                                env={**os.environ, **self.env})
+        return result.returncode, result.stdout + result.stderr
+
     def log_entries(self):
         """The bucket's log entries, parsed, in key order; and their keys."""
         keys, _, _ = self.s3.list_all(prefix="log/")

@@ -12,10 +12,8 @@ deleted, then swept — each a log entry every host applies alike.
 
 import os
 import random
-import subprocess
 import time
 
-import harness
 from s3_hosts import S3HostsCase, read_bytes, sha256, write_file
 from tiny_images import png
 
@@ -36,13 +34,6 @@ class S3GcTest(S3HostsCase):
         _, entries = self.log_entries()
         return [(op["op"], op["shas"]) for entry in entries for op in entry["ops"]
                 if op["op"] in ("condemn", "sweep", "swept")]
-
-    def fsck_remote(self):
-        options = ",".join(o for o in self.s3_options() if not o.startswith("s3_poll"))
-        result = subprocess.run([harness.BINARY, "fsck", "--remote", "-o", options],
-                                capture_output=True, text=True, timeout=120,
-                                env={**os.environ, **self.env})
-        return result.returncode, result.stdout + result.stderr
 
     def test_a_removed_originals_objects_leave_the_bucket_after_the_grace(self):
         a, b = self.host("a", extra=GC), self.host("b")

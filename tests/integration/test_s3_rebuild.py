@@ -16,9 +16,7 @@ every live host's cursor (hosts/<uuid>, s3_heartbeat=1 here).
 import json
 import os
 import re
-import subprocess
 
-import harness
 
 from s3_hosts import S3HostsCase, read_bytes, sha256, write_file
 from tiny_images import png
@@ -81,14 +79,6 @@ class S3RebuildTest(S3HostsCase):
             return snaps and snaps[-1] > head - 3 and snaps
         snaps, _ = self.wait_for("a snapshot at the head", check, 15, mounts=[maintainer])
         return snaps
-
-    def fsck_remote(self):
-        """imageattachfs fsck --remote on the test's bucket: (status, output)."""
-        options = ",".join(o for o in self.s3_options() if not o.startswith("s3_poll"))
-        result = subprocess.run([harness.BINARY, "fsck", "--remote", "-o", options],
-                                capture_output=True, text=True, timeout=120,
-                                env={**os.environ, **self.env})
-        return result.returncode, result.stdout + result.stderr
 
     def assertTailContiguous(self):
         seqs = self.log_seqs()
