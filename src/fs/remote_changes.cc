@@ -39,8 +39,14 @@ class RemoteChanges {
     for (const ThumbnailSpec& spec : outcome.dropped_thumbnails) {
       changes_.names.emplace_back(thumbs, thumbnail_name(spec));
     }
-    // A set directory that appeared or emptied: its attachment's listing.
-    changes_.attributes.push_back(parent_path(dir));
+    // A set directory that appeared or emptied: its attachment's listing;
+    // and with it maybe the attachment in its entity's, the entity in its
+    // type's (the first set, or the last one gone).
+    ImagePath up = dir;
+    for (int level = 0; level < (many ? 3 : 2); ++level) {
+      up = parent_path(up);
+      changes_.attributes.push_back(up);
+    }
   }
   void add_change(const AttachOriginal& c, const ApplyOutcome& o) { add_set(c.set, o); }
   void add_change(const RemoveSet& c, const ApplyOutcome& o) { add_set(c.set, o); }

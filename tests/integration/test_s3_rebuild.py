@@ -47,15 +47,16 @@ class S3RebuildTest(S3HostsCase):
         return beats
 
     def same_tree(self, mount, reference, files):
-        """Waits until `mount` shows the files of `reference` (a tree())
-        with their bytes, then returns its whole tree."""
+        """Waits until `mount` shows `reference` (a tree()) whole: every
+        listing, and every file with its bytes, time and xattrs (the kernel
+        forgets a listing another host's change altered on its own time,
+        after the change is applied); returns it."""
         wanted = {k: v[2] for k, v in reference.items() if not k.endswith("/")}
         self.assertEqual(len(wanted), files, "the reference tree")
 
         def check():
             tree = self.tree(mount)
-            got = {k: v[2] for k, v in tree.items() if not k.endswith("/")}
-            return tree if got == wanted else None
+            return tree if tree == reference else None
         tree, _ = self.wait_for(f"{mount.name} shows the reference tree", check, 15,
                                 mounts=[mount])
         return tree
