@@ -76,19 +76,16 @@ Status Store::ensure_totals() {
     if (!current) return current.error();
     if (current->has_value()) return Status::Ok();
     StoreTotals t;
-    Cursor sets(txn, txn.dbs().sets);
-    if (!sets.ok()) return sets.error();
-    auto at = sets.seek({});
-    for (; at && *at; at = sets.next()) {
-      auto record = decode_record<SetRecord>(sets.value());
-      if (!record) return corrupt_record("set");
+    Status walked = for_each_set(txn, [&](auto, auto, const SetRecord& record) {
       ++t.originals;
-      t.original_bytes += record->size;
-    }
-    if (!at) return at.error();
+      t.original_bytes += record.size;
+      return Status::Ok();
+    });
+    if (!walked) return walked;
     Cursor thumbs(txn, txn.dbs().thumbs);
     if (!thumbs.ok()) return thumbs.error();
-    for (at = thumbs.seek({}); at && *at; at = thumbs.next()) {
+    auto at = thumbs.seek({});
+    for (; at && *at; at = thumbs.next()) {
       auto record = decode_record<ThumbRecord>(thumbs.value());
       if (!record) return corrupt_record("thumbnail");
       ++t.thumbnails;
