@@ -68,8 +68,20 @@ class BlobStore {
   // bytes read do not hash to `id`: a source that changed while it was read.
   virtual Status put(BlobBatch& batch, const BlobId& id, const BlobSource& source) = 0;
 
-  // Removes blob `id` of `size` bytes when `batch` commits.
+  // Removes blob `id` of `size` bytes when `batch` commits: all of its
+  // bytes stored, or those of the ranges put_range stored.
   virtual Status remove(BlobBatch& batch, const BlobId& id, uint64_t size) = 0;
+
+  // A piece of a blob fetched before the rest (a cache of a bucket's bytes):
+  // stores `bytes` as bytes [offset, offset + bytes.size()) of blob `id`
+  // when `batch` commits. `offset` is a multiple of kRangeAlign, and so is
+  // the piece's length unless it ends the blob. Unchecked: only the whole
+  // can be compared with `id`.
+  static constexpr uint64_t kRangeAlign = uint64_t{1} << 20;
+  virtual Status put_range(BlobBatch& batch, const BlobId& id, uint64_t offset,
+                           std::span<const uint8_t> bytes) = 0;
+  // Whether the byte at `offset` of blob `id` is stored, as `batch` sees it.
+  virtual Result<bool> holds(BlobBatch& batch, const BlobId& id, uint64_t offset) = 0;
 
   // Reads bytes [offset, offset + length) of the committed blob `id` (of
   // `size` bytes) and hands them to `sink` in one call. A range past the end

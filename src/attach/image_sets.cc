@@ -1,7 +1,5 @@
 #include "attach/image_sets.h"
 
-#include "image/placeholders.h"
-
 #include <algorithm>
 #include <memory>
 
@@ -145,9 +143,8 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
         if (took_ns != 0) thumbnail_seconds_.observe_ns(took_ns);
         if (took_ns != 0 && log_enabled(LogLevel::kInfo)) {
           log_info("thumbnail " + path_string(thumbnail_path(set, attachment->multiple, spec)) +
-                   ": made " + std::to_string(thumb->width) + "x" +
-                   std::to_string(thumb->height) + " in " + std::to_string(took_ns / 1000000) +
-                   " ms");
+                   ": made " + std::to_string(thumb->width) + "x" + std::to_string(thumb->height) +
+                   " in " + std::to_string(took_ns / 1000000) + " ms");
         }
       } else {
         thumbnails_found_.add();
@@ -176,12 +173,12 @@ Result<FileVersion> ImageSets::pin_original(const ImagePath& path) {
 
 Status ImageSets::read(const FileVersion& version, uint64_t offset, uint64_t length,
                        const BlobReadSink& sink) {
-  return read_fetched(version.blob, version.size, [&] {
+  return read_fetched(version.blob, version.size, offset, length, [&] {
     return store_.read_blob(version.blob, version.size, offset, length, sink);
   });
 }
 
-Status ImageSets::read_fetched(const BlobId& id, uint64_t size,
+Status ImageSets::read_fetched(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
                                const std::function<Status()>& read) {
   // Read first: the bytes are here on nearly every read, and asking the
   // store whether they are costs a transaction. A read that finds them gone
@@ -192,7 +189,8 @@ Status ImageSets::read_fetched(const BlobId& id, uint64_t size,
   for (int attempt = 0; !status && attempt < kAttempts; ++attempt) {
     auto cached = store_.blob_cached(id);
     if (!cached || *cached) return status;  // the bytes are here: a real error
-    if (Status fetched = committer_.fetch(id, size); !fetched) return fetched;
+    if (Status fetched = committer_.fetch(id, size, offset, length); !fetched) return fetched;
+    if (cache_ != nullptr) cache_->used(id);  // a long fetch: not evicted before the read
     status = read();
   }
   return status;
@@ -211,16 +209,16 @@ Result<ApplyOutcome> ImageSets::store_original(const ImagePath& path, const Atta
                                                const std::function<void()>& bytes_stored) {
   Result<ApplyOutcome> applied = committer_.commit(Op{op, now_ns()}, bytes, {}, bytes_stored);
   if (applied && applied->changed) {
-    log_info("upload " + path_string(path) + ": committed " + std::to_string(op.size) +
-             " bytes, " + std::to_string(op.width) + "x" + std::to_string(op.height));
+    log_info("upload " + path_string(path) + ": committed " + std::to_string(op.size) + " bytes, " +
+             std::to_string(op.width) + "x" + std::to_string(op.height));
     if (eager_on_) queue_eager_thumbnails(path.set);
   }
   return applied;
 }
 
 Result<AttachOriginal> ImageSets::judge_original(const ImagePath& path,
-                                                 std::span<const uint8_t> bytes,
-                                                 int64_t mtime_ns, int64_t created_ns) {
+                                                 std::span<const uint8_t> bytes, int64_t mtime_ns,
+                                                 int64_t created_ns) {
   DecodeGate::Permit permit(decodes_, bytes.size());
   return judge(path, bytes, mtime_ns, created_ns);
 }
@@ -236,8 +234,8 @@ Result<AttachOriginal> ImageSets::judge(const ImagePath& path, std::span<const u
   // Computed once, at commit: what a page shows before the image arrives.
   Result<Placeholders> placeholders = make_placeholders(bytes);
   if (!placeholders) {
-    return make_error(ErrorCode::kInvalid, "decodes but cannot be resized: " +
-                                               placeholders.error().message);
+    return make_error(ErrorCode::kInvalid,
+                      "decodes but cannot be resized: " + placeholders.error().message);
   }
   AttachOriginal op;
   op.set = path.set;

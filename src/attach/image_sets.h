@@ -311,9 +311,11 @@ class ImageSets {
                                        const ThumbnailPlan& plan,
                                        const AttachmentSchema& attachment, int64_t& took_ns,
                                        bool& replaced);
-  // Runs `read` of blob `id` (of `size` bytes) once its bytes are here:
-  // fetched first when they are not; evicted before `read` ran, fetched again.
-  Status read_fetched(const BlobId& id, uint64_t size, const std::function<Status()>& read);
+  // Runs `read` of bytes [offset, offset + length) of blob `id` (of `size`
+  // bytes) once they are here: fetched first when they are not; evicted
+  // before `read` ran, fetched again.
+  Status read_fetched(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
+                      const std::function<Status()>& read);
   Result<FileVersion> make_now(const ImageSetKey& set, const ThumbnailSpec& spec,
                                bool* stored_now = nullptr);
   Status list_set_directory(const ImagePath& dir, const std::function<bool(DirEntry&&)>& fn);
@@ -346,8 +348,8 @@ class ImageSets {
   Counter thumbnail_failures_;  // could not be made
   Counter uploads_committed_;   // commits that changed the original
   std::array<Counter, kRefusalReasons> uploads_refused_;
-  SecondsHistogram thumbnail_seconds_;     // decode + resize + encode of each one made
-  DecodeGate decodes_;  // permits for a decode of an original, by count and bytes
+  SecondsHistogram thumbnail_seconds_;  // decode + resize + encode of each one made
+  DecodeGate decodes_;                  // permits for a decode of an original, by count and bytes
   std::mutex uploads_mutex_;
   std::multimap<ImageSetKey, StagedFile*> uploads_;  // open uploads, by set
   std::map<pid_t, unsigned> uploads_by_opener_;      // uploads_mutex_
@@ -357,7 +359,7 @@ class ImageSets {
   std::atomic<bool> eager_on_{false};
   Counter eager_made_;     // eager thumbnails resized and stored
   Counter eager_dropped_;  // eager thumbnails not queued: the background queue was full
-  ThumbnailPool pool_;  // last: its threads stop before the rest is destroyed
+  ThumbnailPool pool_;     // last: its threads stop before the rest is destroyed
 };
 
 }  // namespace iafs

@@ -113,6 +113,18 @@ Result<std::string> ImageSets::metrics_text() {
             "Bytes of the thumbnails evicted to keep under thumb_budget since start.",
             budget_->evicted_bytes());
   }
+  if (cache_ != nullptr) {
+    auto cached = store_.cached_bytes();
+    gauge(out, "imageattachfs_cache_bytes",
+          "Bytes of the bucket's originals and thumbnails this host holds now.",
+          cached ? cached->value_or(0) : 0);
+    gauge(out, "imageattachfs_cache_budget_bytes",
+          "The cache_size option: above it, what was read least recently is dropped.",
+          cache_->budget());
+    counter(out, "imageattachfs_cache_evicted_originals_total",
+            "Originals whose cached bytes were dropped to keep under cache_size since start.",
+            cache_->evicted_originals());
+  }
   gauge(out, "imageattachfs_store_map_bytes",
         "Size of the store's LMDB map (the map_size option): the most it can hold.", map.map_bytes);
   gauge(out, "imageattachfs_store_used_bytes",

@@ -63,7 +63,7 @@ Result<SharedThumbnail> ImageSets::thumbnail_of(const SetRecord& original,
     // Not zeroed first: a 130 MB original is written once, by the copy.
     std::unique_ptr<uint8_t[]> buffer(new uint8_t[original.size]);
     std::span<uint8_t> bytes(buffer.get(), original.size);
-    Status read = read_fetched(original.blob, original.size,
+    Status read = read_fetched(original.blob, original.size, 0, original.size,
                                [&] { return store_.read_blob_into(original.blob, bytes); });
     if (!read) {
       auto held = store_.has_blob(original.blob);

@@ -45,9 +45,9 @@ class Committer {
   }
   Result<ApplyOutcome> commit(const Op& op) { return commit(op, SpanSource({}), {}, {}); }
 
-  // Makes the bytes of blob `id` (of `size` bytes) readable from the store:
-  // kIo when they cannot be had.
-  virtual Status fetch(const BlobId& id, uint64_t size) = 0;
+  // Makes bytes [offset, offset + length) of blob `id` (of `size` bytes)
+  // readable from the store: kIo when they cannot be had.
+  virtual Status fetch(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length) = 0;
 
   // Before a miss is answered: learns what other hosts committed, once.
   // True when there may be news (look again), false when not.
@@ -63,8 +63,8 @@ class Committer {
   }
   // Offers `mine` under `key`: nullopt when it is the thumbnail every host
   // serves, else the one another host made first.
-  virtual Result<std::optional<SharedThumbnail>> share_thumbnail(
-      const std::string& /*key*/, const SharedThumbnail& /*mine*/) {
+  virtual Result<std::optional<SharedThumbnail>> share_thumbnail(const std::string& /*key*/,
+                                                                 const SharedThumbnail& /*mine*/) {
     return std::optional<SharedThumbnail>();
   }
 };
@@ -79,7 +79,10 @@ class LocalCommitter final : public Committer {
     return store_.apply(op, blob);  // stored and applied at once: no wait to shorten
   }
   using Committer::commit;
-  Status fetch(const BlobId& /*id*/, uint64_t /*size*/) override { return Status::Ok(); }
+  Status fetch(const BlobId& /*id*/, uint64_t /*size*/, uint64_t /*offset*/,
+               uint64_t /*length*/) override {
+    return Status::Ok();
+  }
   bool catch_up() override { return false; }
 
  private:

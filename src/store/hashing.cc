@@ -37,4 +37,16 @@ BlobId Sha256::finish() {
   return id;
 }
 
+Xxh3::Xxh3() : state_(XXH3_createState()) {
+  if (state_ == nullptr || XXH3_64bits_reset(state_) != XXH_OK) throw std::bad_alloc();
+}
+
+Xxh3::~Xxh3() { XXH3_freeState(state_); }
+
+void Xxh3::update(std::span<const uint8_t> bytes) {
+  XXH3_64bits_update(state_, bytes.data(), bytes.size());
+}
+
+uint64_t Xxh3::finish() { return XXH3_64bits_digest(state_); }
+
 }  // namespace iafs

@@ -7,6 +7,7 @@
 #include "imageattachfs/blob_store.h"
 
 struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+struct XXH3_state_s;   // xxhash's XXH3_state_t
 
 namespace iafs {
 
@@ -26,6 +27,21 @@ class Sha256 {
 
  private:
   evp_md_ctx_st* ctx_;
+};
+
+// XXH3-64 of bytes given in pieces.
+class Xxh3 {
+ public:
+  Xxh3();
+  ~Xxh3();
+  Xxh3(const Xxh3&) = delete;
+  Xxh3& operator=(const Xxh3&) = delete;
+
+  void update(std::span<const uint8_t> bytes);
+  uint64_t finish();
+
+ private:
+  XXH3_state_s* state_;
 };
 
 }  // namespace iafs

@@ -70,6 +70,30 @@ Status LmdbBlobStore::remove(BlobBatch& batch, const BlobId& id, uint64_t size) 
   return Status::Ok();
 }
 
+Status LmdbBlobStore::put_range(BlobBatch& batch, const BlobId& id, uint64_t offset,
+                                std::span<const uint8_t> bytes) {
+  StoreTxn* txn = write_txn_of(batch);
+  if (txn == nullptr) return foreign_batch();
+  if (offset % kRangeAlign != 0) {
+    return make_error(ErrorCode::kInvalid, "a blob range at an unaligned offset");
+  }
+  for (uint64_t at = 0; at < bytes.size(); at += kChunkSize) {
+    auto n = static_cast<uint32_t>((offset + at) / kChunkSize);
+    auto chunk = bytes.subspan(at, std::min<uint64_t>(kChunkSize, bytes.size() - at));
+    if (Status s = txn->put(txn->dbs().chunks, chunk_key(id, n), chunk); !s) return s;
+  }
+  return Status::Ok();
+}
+
+Result<bool> LmdbBlobStore::holds(BlobBatch& batch, const BlobId& id, uint64_t offset) {
+  auto* txn = dynamic_cast<StoreTxn*>(&batch);
+  if (txn == nullptr) return foreign_batch();
+  auto chunk =
+      txn->get(txn->dbs().chunks, chunk_key(id, static_cast<uint32_t>(offset / kChunkSize)));
+  if (!chunk) return chunk.error();
+  return chunk->has_value();
+}
+
 Status LmdbBlobStore::read(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
                            const BlobReadSink& sink) {
   StoreTxn txn(env_, false);

@@ -14,11 +14,15 @@ namespace iafs {
 class LmdbBlobStore final : public BlobStore {
  public:
   static constexpr uint64_t kChunkSize = uint64_t{256} * 1024;
+  static_assert(kRangeAlign % kChunkSize == 0);
 
   explicit LmdbBlobStore(LmdbEnv& env) : env_(env) {}
 
   Status put(BlobBatch& batch, const BlobId& id, const BlobSource& source) override;
   Status remove(BlobBatch& batch, const BlobId& id, uint64_t size) override;
+  Status put_range(BlobBatch& batch, const BlobId& id, uint64_t offset,
+                   std::span<const uint8_t> bytes) override;
+  Result<bool> holds(BlobBatch& batch, const BlobId& id, uint64_t offset) override;
   // Each read is one read transaction; the pieces point into the map, and
   // the map's pages they covered are released from the daemon's resident
   // memory once `sink` returns (they stay in the page cache).

@@ -137,6 +137,7 @@ std::vector<uint8_t> encode_record(const BlobRecord& r) {
   w.add(r.size).add(r.xxh3).add(r.refs);
   // Only a blob without its bytes has the flag: older records read as cached.
   if (!r.cached) w.add(uint8_t{0});
+  if (!r.cached && r.partial != 0) w.add(r.partial);
   return w.take();
 }
 
@@ -149,8 +150,16 @@ std::optional<BlobRecord> decode_record<BlobRecord>(std::span<const uint8_t> byt
   if (!in.rest().empty()) {
     uint8_t cached = 1;
     in.get(cached);
-    if (cached != 0 || !in.rest().empty()) return std::nullopt;
+    if (cached != 0) return std::nullopt;
     r.cached = false;
+    if (!in.rest().empty()) {
+      in.get(r.partial);
+      // Some of its bytes, or all of them not checked yet (a crash between
+      // Store::cache_blob_range and its check: the ranges are served as
+      // they are, and dropped like any others).
+      if (r.partial == 0 || r.partial > r.size) return std::nullopt;
+    }
+    if (!in.ok() || !in.rest().empty()) return std::nullopt;
   }
   return r;
 }

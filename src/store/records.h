@@ -22,7 +22,16 @@ struct BlobRecord {
   // Whether its bytes are in `chunks`. A store on a bucket records blobs that
   // other hosts committed before it holds their bytes (fetched when read).
   bool cached = true;
+  // Not cached: the bytes of its ranges (Store::kRangeBytes each) that are
+  // in `chunks` all the same, fetched one range at a time (SCALEOUT.md §10);
+  // `size` once all are there, until they are checked and it is cached.
+  uint64_t partial = 0;
 };
+
+// The bytes of blob `record` that `chunks` holds.
+inline uint64_t held_bytes(const BlobRecord& record) {
+  return record.cached ? record.size : record.partial;
+}
 
 std::vector<uint8_t> encode_record(const SetRecord& record);
 std::vector<uint8_t> encode_record(const ThumbRecord& record);

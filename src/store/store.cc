@@ -59,9 +59,12 @@ Status Store::add_ref(StoreTxn& txn, const BlobId& id, uint64_t size, uint64_t x
     if (bytes != nullptr && record.cached) {
       if (Status s = verify_stored(txn, id, record.size, *bytes); !s) return s;
     } else if (bytes != nullptr) {
+      // Over any ranges it holds: all its bytes, checked.
       if (Status s = blobs_->put(txn, id, *bytes); !s) return s;
-      record.cached = true;
+      count_cached(-1, record.partial);
       count_cached(+1, bytes->size());
+      record.cached = true;
+      record.partial = 0;
     }
     record.size = size;
     record.xxh3 = xxh3;
@@ -124,7 +127,7 @@ Status Store::free_unreferenced(StoreTxn& txn, const BlobId& id) {
   if (!record) return record.error();
   if (!record->has_value()) return Status::Ok();
   if ((*record)->refs > 0 || pins_.count(id) > 0) return Status::Ok();
-  if ((*record)->cached) count_cached(-1, (*record)->size);
+  count_cached(-1, held_bytes(**record));
   if (Status s = blobs_->remove(txn, id, (*record)->size); !s) return s;
   return txn.del(txn.dbs().blobs, id);
 }

@@ -217,6 +217,21 @@ class Store {
   // Whether the bytes of blob `id` are stored here (false: unknown, or
   // recorded without them).
   Result<bool> blob_cached(const BlobId& id);
+  // A large blob's bytes are fetched in ranges of kRangeBytes (the last one
+  // shorter), each stored in one transaction, so that a read waits only for
+  // the ranges it covers (SCALEOUT.md §10).
+  static constexpr uint64_t kRangeBytes = uint64_t{8} << 20;
+  static_assert(kRangeBytes % BlobStore::kRangeAlign == 0);
+  // The offsets of the ranges of blob `id` that bytes [offset, offset +
+  // length) fall in and that are not stored; none when it is cached.
+  // kNotFound when no record holds it.
+  Result<std::vector<uint64_t>> missing_ranges(const BlobId& id, uint64_t offset, uint64_t length);
+  // Stores `bytes` as the range at `offset` of recorded blob `id` (nothing
+  // when it is stored already). The range that completes the blob has the
+  // whole checked against `id` and its XXH3, which caches it; bytes that
+  // differ are all dropped, and kIo. kNotFound when no record holds it;
+  // kInvalid for a range of the wrong place or length.
+  Status cache_blob_range(const BlobId& id, uint64_t offset, std::span<const uint8_t> bytes);
   // Drops the cached bytes of blob `id`, keeping its record: the bucket has
   // them (a read fetches them again). Absent or uncached: nothing.
   Status uncache_blob(const BlobId& id);
@@ -334,6 +349,9 @@ class Store {
   void count_original(int sign, uint64_t size);
   void count_thumbnail(int sign, uint64_t size);
   Status write_totals(StoreTxn& txn);
+  // Caches recorded blob `id` once all of its ranges are stored and agree
+  // with it (cache_blob_range).
+  Status complete_ranges(const BlobId& id);
   // The cached bytes' total moved by the transaction (after its frees).
   Status write_cached(StoreTxn& txn);
   // Starts keeping the cached bytes' total (a store put on a bucket), or

@@ -2,8 +2,10 @@
 // never evicted; a blob's bytes are stored when fetched or committed here,
 // dropped when evicted, and their total is kept in `meta` by the write
 // transactions that change it.
+#include <algorithm>
 #include <set>
 
+#include "store/hashing.h"
 #include "store/keys.h"
 #include "store/records.h"
 #include "store/store.h"
@@ -57,7 +59,7 @@ Status Store::start_counting_cached(StoreTxn& txn, bool afresh) {
   for (; at && *at; at = cursor.next()) {
     auto record = decode_record<BlobRecord>(cursor.value());
     if (!record) return corrupt_record("blob");
-    if (record->cached) total += record->size;
+    total += held_bytes(*record);
   }
   if (!at) return at.error();
   return put_cached(txn, total);
@@ -89,9 +91,11 @@ Status Store::cache_blob(const BlobId& id, uint64_t xxh3, const BlobSource& sour
       record.size = source.size();
       record.xxh3 = xxh3;
     }
+    // Over the ranges it may hold: all its bytes, checked.
     if (Status s = blobs_->put(txn, id, source); !s) return s;
+    count_cached(+1, record.size - record.partial);
     record.cached = true;
-    count_cached(+1, record.size);
+    record.partial = 0;
     return txn.put(txn.dbs().blobs, id, encode_record(record));
   });
 }
@@ -100,13 +104,14 @@ Status Store::uncache_blob(const BlobId& id) {
   return write([&](StoreTxn& txn) -> Status {
     auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
     if (!found) return found.error();
-    if (!*found || !(*found)->cached) return Status::Ok();
+    if (!*found || held_bytes(**found) == 0) return Status::Ok();
     BlobRecord record = **found;
     // A read that began before this commit still reads its snapshot of the
     // bytes; one after it finds them missing and fetches them again.
     if (Status s = blobs_->remove(txn, id, record.size); !s) return s;
+    count_cached(-1, held_bytes(record));
     record.cached = false;
-    count_cached(-1, record.size);
+    record.partial = 0;
     return txn.put(txn.dbs().blobs, id, encode_record(record));
   });
 }
@@ -132,10 +137,106 @@ Status Store::scan_cached_originals(const std::function<bool(const BlobId&, uint
     if (!seen.insert(set->blob).second) continue;
     auto blob = get_record<BlobRecord>(txn, txn.dbs().blobs, set->blob);
     if (!blob) return blob.error();
-    if (!*blob || !(*blob)->cached) continue;
-    if (!fn(set->blob, (*blob)->size)) return Status::Ok();
+    if (!*blob || held_bytes(**blob) == 0) continue;
+    if (!fn(set->blob, held_bytes(**blob))) return Status::Ok();
   }
   if (!at) return at.error();
+  return Status::Ok();
+}
+
+Result<std::vector<uint64_t>> Store::missing_ranges(const BlobId& id, uint64_t offset,
+                                                    uint64_t length) {
+  StoreTxn txn(*env_, false);
+  if (!txn.ok()) return txn.error();
+  auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
+  if (!found) return found.error();
+  if (!*found) return make_error(ErrorCode::kNotFound, "blob " + blob_id_hex(id) + " is gone");
+  std::vector<uint64_t> missing;
+  const BlobRecord& record = **found;
+  if (record.cached) return missing;
+  uint64_t end = std::min(record.size, offset + std::max<uint64_t>(length, 1));
+  for (uint64_t at = offset - offset % kRangeBytes; at < end; at += kRangeBytes) {
+    auto held = blobs_->holds(txn, id, at);
+    if (!held) return held.error();
+    if (!*held) missing.push_back(at);
+  }
+  return missing;
+}
+
+Status Store::cache_blob_range(const BlobId& id, uint64_t offset, std::span<const uint8_t> bytes) {
+  bool complete = false;
+  Status stored = write([&](StoreTxn& txn) -> Status {
+    auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
+    if (!found) return found.error();
+    if (!*found) return make_error(ErrorCode::kNotFound, "blob " + blob_id_hex(id) + " is gone");
+    BlobRecord record = **found;
+    if (record.cached) return Status::Ok();
+    if (offset % kRangeBytes != 0 || offset >= record.size ||
+        bytes.size() != std::min(kRangeBytes, record.size - offset)) {
+      return make_error(ErrorCode::kInvalid, "blob " + blob_id_hex(id) + ": no range of " +
+                                                 std::to_string(bytes.size()) + " bytes at " +
+                                                 std::to_string(offset));
+    }
+    auto held = blobs_->holds(txn, id, offset);
+    if (!held) return held.error();
+    if (!*held) {
+      if (Status s = blobs_->put_range(txn, id, offset, bytes); !s) return s;
+      record.partial += bytes.size();
+      count_cached(+1, bytes.size());
+    }
+    // All of it, unchecked as yet: held, not cached (complete_ranges).
+    complete = record.partial == record.size;
+    return txn.put(txn.dbs().blobs, id, encode_record(record));
+  });
+  if (!stored || !complete) return stored;
+  return complete_ranges(id);
+}
+
+Status Store::complete_ranges(const BlobId& id) {
+  uint64_t size = 0;
+  uint64_t xxh3 = 0;
+  {
+    StoreTxn txn(*env_, false);
+    if (!txn.ok()) return txn.error();
+    auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
+    if (!found) return found.error();
+    if (!*found || (*found)->cached) return Status::Ok();
+    size = (*found)->size;
+    xxh3 = (*found)->xxh3;
+  }
+  // Read outside the write transaction: a large original takes a while.
+  Sha256 sha;
+  Xxh3 check;
+  Status read = blobs_->read(id, size, 0, size, [&](auto pieces) {
+    for (auto piece : pieces) {
+      sha.update(piece);
+      check.update(piece);
+    }
+  });
+  bool same = read && sha.finish() == id && check.finish() == xxh3;
+  Status done = write([&](StoreTxn& txn) -> Status {
+    auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
+    if (!found) return found.error();
+    // Evicted (or cached whole) meanwhile: those bytes were not these.
+    if (!*found || (*found)->cached || (*found)->partial != (*found)->size) {
+      return Status::Ok();
+    }
+    BlobRecord record = **found;
+    if (!same) {
+      if (Status s = blobs_->remove(txn, id, record.size); !s) return s;
+      count_cached(-1, record.size);
+      record.partial = 0;
+    } else {
+      record.cached = true;
+      record.partial = 0;
+    }
+    return txn.put(txn.dbs().blobs, id, encode_record(record));
+  });
+  if (!done) return done;
+  if (!same) {
+    return make_error(ErrorCode::kIo, "blob " + blob_id_hex(id) +
+                                          ": the ranges fetched do not hash to it: dropped");
+  }
   return Status::Ok();
 }
 

@@ -124,7 +124,7 @@ Status check_stream(const std::vector<StreamRecord>& records, StoreTotals& total
       std::copy(record.key.begin(), record.key.end(), id.begin());
       auto found = named.find(id);
       if (found == named.end() || found->second.first != blob->refs ||
-          found->second.second != blob->size || blob->cached) {
+          found->second.second != blob->size || held_bytes(*blob) != 0) {
         return bad_stream("a blob record that its sets do not match");
       }
       named.erase(found);

@@ -19,7 +19,6 @@ namespace {
 
 // An original's PUT may take beyond the commit timeout this long per MiB.
 constexpr int64_t kBlobPutNsPerMib = 1'000'000'000;
-constexpr int64_t kBlobFetchMs = 60000;  // a GET of a blob another host committed
 constexpr int64_t kThumbnailMs = 10000;  // a GET or PUT of a shared thumbnail
 constexpr unsigned kGcRetries = 4;       // an attach refused because GC swept its bytes
 
@@ -89,7 +88,7 @@ Result<LoggedEntry> logged_entry(const Entry& entry, const std::string& sha256_h
 }
 
 BucketCommitter::BucketCommitter(Store& store, s3::Client& client, bool read_only)
-    : store_(store), client_(client), read_only_(read_only) {}
+    : store_(store), client_(client), read_only_(read_only), fetches_(store, client) {}
 
 Result<ApplyOutcome> BucketCommitter::commit(const Op& op, const BlobSource& blob,
                                              const std::string& original_ext,
@@ -156,59 +155,8 @@ Status BucketCommitter::wait_for_sweep(const BlobId& id, int64_t deadline) {
   }
 }
 
-Status BucketCommitter::fetch(const BlobId& id, uint64_t size) {
-  auto cached = store_.blob_cached(id);
-  if (!cached) return cached.error();
-  if (*cached) return Status::Ok();
-  // No record (replaced or removed, and no open file pins it): nothing to
-  // fetch, or bytes no record holds would stay cached until the next mount.
-  auto recorded = store_.has_blob(id);
-  if (!recorded) return recorded.error();
-  if (!*recorded) return make_error(ErrorCode::kNotFound, "blob " + blob_id_hex(id) + " is gone");
-  std::shared_ptr<Fetch> flight;
-  bool leader = false;
-  {
-    std::lock_guard lock(fetches_mutex_);
-    auto [at, fresh] = fetches_.try_emplace(id, nullptr);
-    if (fresh) at->second = std::make_shared<Fetch>();
-    flight = at->second;
-    leader = fresh;
-  }
-  if (leader) {
-    Status status = fetch_once(id, size);
-    std::lock_guard lock(fetches_mutex_);
-    flight->status = status;
-    flight->done = true;
-    fetches_.erase(id);
-    fetched_.notify_all();
-    return status;
-  }
-  std::unique_lock lock(fetches_mutex_);
-  fetched_.wait(lock, [&] { return flight->done; });
-  return flight->status;
-}
-
-Status BucketCommitter::fetch_once(const BlobId& id, uint64_t size) {
-  std::string key = s3::blob_key(id);
-  auto got = client_.get(key, std::nullopt, s3::Deadline::after_ms(kBlobFetchMs));
-  if (!got) return make_error(ErrorCode::kIo, "s3: GET " + key + ": " + got.error().message);
-  if (!*got) {
-    log_error("s3: " + key + " is missing from the bucket: its sets cannot be read");
-    return make_error(ErrorCode::kIo, "s3: " + key + " is missing");
-  }
-  const std::string& bytes = (*got)->bytes;
-  if (bytes.size() != size) {
-    log_error("s3: " + key + " holds " + std::to_string(bytes.size()) + " bytes, not " +
-              std::to_string(size));
-    return make_error(ErrorCode::kIo, "s3: " + key + " has the wrong size");
-  }
-  std::span<const uint8_t> span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  // cache_blob checks the bytes against the key's hash as it stores them.
-  Status cached = store_.cache_blob(id, xxh3_of(span), SpanSource(span), true);
-  if (!cached && cached.error().code != ErrorCode::kNotFound) {
-    log_error("s3: " + key + ": " + cached.error().message);
-  }
-  return cached;
+Status BucketCommitter::fetch(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length) {
+  return fetches_.fetch(id, size, offset, length);
 }
 
 Result<std::optional<SharedThumbnail>> BucketCommitter::find_thumbnail(const std::string& key) {

@@ -5,17 +5,14 @@
 // hosts committed are fetched when first read.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
-#include <map>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "s3/client.h"
 #include "store/committer.h"
 #include "store/store.h"
+#include "sync/blob_fetches.h"
 #include "sync/log_thread.h"
 
 namespace iafs::sync {
@@ -39,7 +36,7 @@ class BucketCommitter final : public Committer, public LogApplier {
   Result<ApplyOutcome> commit(const Op& op, const BlobSource& blob, const std::string& original_ext,
                               const std::function<void()>& bytes_stored) override;
   using Committer::commit;
-  Status fetch(const BlobId& id, uint64_t size) override;
+  Status fetch(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length) override;
   bool catch_up() override;
   // Thumbnails at t/<orig>/<recipe>/<name>, created if absent, with their
   // sha256, width, height and created time as object metadata (SCALEOUT §6).
@@ -53,24 +50,15 @@ class BucketCommitter final : public Committer, public LogApplier {
                                       bool own) override;
 
  private:
-  // One GET of a blob's bytes, shared by the reads that wait for it.
-  struct Fetch {
-    bool done = false;
-    Status status;
-  };
   // Waits (until `deadline`, monotonic) while GC sweeps blob `id`.
   Status wait_for_sweep(const BlobId& id, int64_t deadline);
-  Status fetch_once(const BlobId& id, uint64_t size);
 
   Store& store_;
   s3::Client& client_;
   const bool read_only_;
   LogThread* log_ = nullptr;
   RemoteChange on_remote_change_;
-
-  std::mutex fetches_mutex_;
-  std::condition_variable fetched_;
-  std::map<BlobId, std::shared_ptr<Fetch>> fetches_;
+  BlobFetches fetches_;
 };
 
 // The ops of `entry` as the store applies them; kNotSupported for an op this

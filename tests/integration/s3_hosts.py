@@ -93,6 +93,12 @@ class S3HostsCase(unittest.TestCase):
         self.addCleanup(mount.stop)
         return mount.start() if start else mount
 
+    def cached_bytes(self, mount):
+        """The bytes of the bucket's blobs `mount`'s store holds (imageattachfs stat)."""
+        out = subprocess.run([harness.BINARY, "stat", "--json", mount.store], check=True,
+                             capture_output=True, text=True).stdout
+        return json.loads(out)["bucket"]["cached_bytes"]
+
     def logs(self, *mounts):
         """The last lines of the daemons' logs, for failure messages."""
         parts = []

@@ -3,22 +3,12 @@ thumbnails at t/<original sha256>/<recipe>/<name>, made once and served with
 identical bytes, size and time by every host; and a host's cache of bytes kept
 under -o cache_size, whose evicted originals are fetched again whole."""
 
-import json
 import os
 import random
-import subprocess
 import threading
 
-import harness
 from s3_hosts import S3HostsCase, read_bytes, sha256, write_file
-from tiny_images import png, png_of
-
-
-def noise_png(side, seed):
-    """A PNG of random pixels (side x side, RGB): it hardly compresses, so its
-    size is about 3·side² bytes."""
-    rng = random.Random(seed)
-    return png_of(side, side, b"".join(b"\x00" + rng.randbytes(3 * side) for _ in range(side)))
+from tiny_images import noise_png, png
 
 
 def uncached_read(path):
@@ -42,11 +32,6 @@ class S3SharingTest(S3HostsCase):
         """The 'thumbnail ...NAME: made' lines of the daemons' logs (one per resize)."""
         return [line for mount in mounts for line in mount.read_log().splitlines()
                 if ": info: thumbnail " in line and f"{name}: made " in line]
-
-    def cached_bytes(self, mount):
-        out = subprocess.run([harness.BINARY, "stat", "--json", mount.store], check=True,
-                             capture_output=True, text=True).stdout
-        return json.loads(out)["bucket"]["cached_bytes"]
 
     def test_first_reads_of_one_thumbnail_on_both_hosts_make_one_object(self):
         a, b = self.host("a"), self.host("b")

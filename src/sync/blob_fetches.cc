@@ -1,0 +1,113 @@
+#include "sync/blob_fetches.h"
+
+#include <algorithm>
+#include <span>
+#include <string>
+
+#include "log/log.h"
+#include "s3/blobs.h"
+#include "store/hashing.h"
+
+namespace iafs::sync {
+namespace {
+
+constexpr int64_t kGetMs = 60000;  // one GET of a blob, or of one of its ranges
+
+std::span<const uint8_t> span_of(const std::string& bytes) {
+  return {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
+}
+
+}  // namespace
+
+Status BlobFetches::fetch(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length) {
+  if (size <= Store::kRangeBytes) {
+    auto cached = store_.blob_cached(id);
+    if (!cached) return cached.error();
+    if (*cached) return Status::Ok();
+    // No record (replaced or removed, and no open file pins it): nothing to
+    // fetch, or bytes no record holds would stay cached until the next mount.
+    auto recorded = store_.has_blob(id);
+    if (!recorded) return recorded.error();
+    if (!*recorded) return make_error(ErrorCode::kNotFound, "blob " + blob_id_hex(id) + " is gone");
+    return shared(id, 0, [&] { return fetch_whole(id, size); });
+  }
+  auto missing = store_.missing_ranges(id, offset, length);
+  if (!missing) return missing.error();
+  for (uint64_t at : *missing) {
+    if (Status s = shared(id, at, [&] { return fetch_range(id, size, at); }); !s) return s;
+  }
+  return Status::Ok();
+}
+
+Status BlobFetches::shared(const BlobId& id, uint64_t at, const std::function<Status()>& get) {
+  std::shared_ptr<Flight> flight;
+  bool leader = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto [it, fresh] = flights_.try_emplace({id, at}, nullptr);
+    if (fresh) it->second = std::make_shared<Flight>();
+    flight = it->second;
+    leader = fresh;
+  }
+  if (!leader) {
+    std::unique_lock lock(mutex_);
+    landed_.wait(lock, [&] { return flight->done; });
+    return flight->status;
+  }
+  Status status = get();
+  std::lock_guard lock(mutex_);
+  flight->status = status;
+  flight->done = true;
+  flights_.erase({id, at});
+  landed_.notify_all();
+  return status;
+}
+
+Status BlobFetches::fetch_whole(const BlobId& id, uint64_t size) {
+  std::string key = s3::blob_key(id);
+  auto got = client_.get(key, std::nullopt, s3::Deadline::after_ms(kGetMs));
+  if (!got) return make_error(ErrorCode::kIo, "s3: GET " + key + ": " + got.error().message);
+  if (!*got) {
+    log_error("s3: " + key + " is missing from the bucket: its sets cannot be read");
+    return make_error(ErrorCode::kIo, "s3: " + key + " is missing");
+  }
+  const std::string& bytes = (*got)->bytes;
+  if (bytes.size() != size) {
+    log_error("s3: " + key + " holds " + std::to_string(bytes.size()) + " bytes, not " +
+              std::to_string(size));
+    return make_error(ErrorCode::kIo, "s3: " + key + " has the wrong size");
+  }
+  // cache_blob checks the bytes against the key's hash as it stores them.
+  Status cached = store_.cache_blob(id, xxh3_of(span_of(bytes)), SpanSource(span_of(bytes)), true);
+  if (!cached && cached.error().code != ErrorCode::kNotFound) {
+    log_error("s3: " + key + ": " + cached.error().message);
+  }
+  return cached;
+}
+
+Status BlobFetches::fetch_range(const BlobId& id, uint64_t size, uint64_t at) {
+  std::string key = s3::blob_key(id);
+  uint64_t length = std::min(Store::kRangeBytes, size - at);
+  std::string where = key + " bytes " + std::to_string(at) + "+" + std::to_string(length);
+  auto got = client_.get(key, s3::ByteRange{at, length}, s3::Deadline::after_ms(kGetMs));
+  if (!got) return make_error(ErrorCode::kIo, "s3: GET " + where + ": " + got.error().message);
+  if (!*got) {
+    log_error("s3: " + key + " is missing from the bucket: its sets cannot be read");
+    return make_error(ErrorCode::kIo, "s3: " + key + " is missing");
+  }
+  std::span<const uint8_t> bytes = span_of((*got)->bytes);
+  // A server that ignores Range sends it all (200): its range is in there.
+  if (bytes.size() == size && size != length) bytes = bytes.subspan(at, length);
+  if ((*got)->info.size != size || bytes.size() != length) {
+    log_error("s3: " + where + ": got " + std::to_string(bytes.size()) + " bytes of an object of " +
+              std::to_string((*got)->info.size) + ", not of " + std::to_string(size));
+    return make_error(ErrorCode::kIo, "s3: " + key + " has the wrong size");
+  }
+  Status cached = store_.cache_blob_range(id, at, bytes);
+  if (!cached && cached.error().code != ErrorCode::kNotFound) {
+    log_error("s3: " + key + ": " + cached.error().message);
+  }
+  return cached;
+}
+
+}  // namespace iafs::sync

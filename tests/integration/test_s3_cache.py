@@ -1,0 +1,118 @@
+"""A host's cache of a bucket's bytes (SCALEOUT.md §10, issue 14 §8 and §9):
+-o cache_size=20M on B while A committed over 200 MB of originals. B fetches
+a large original in 8 MiB ranged GETs, only those a read covers, stores each
+as it comes, and evicts what it has not read lately; every read, sequential,
+random or concurrent with evictions, returns the committed bytes."""
+
+import os
+import random
+import threading
+
+from s3_hosts import S3HostsCase, write_file
+from test_s3_sharing import uncached_read
+from tiny_images import noise_png
+
+RANGE = 8 << 20
+BUDGET = 20_000_000
+
+
+def pread(path, offset, length):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        return os.pread(fd, length, offset)
+    finally:
+        os.close(fd)
+
+
+def metric(mount, name):
+    """The value of metric `name` in the mount's metrics file."""
+    with open(mount.path(".imageattachfs/metrics")) as f:
+        for line in f:
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    raise AssertionError(f"no metric {name}")
+
+
+class S3CacheTest(S3HostsCase):
+    def settled(self, mount):
+        """Waits until `mount` has made or fetched its thumbnails of uploads."""
+        self.wait_for("thumbnails of uploads made", lambda: metric(
+            mount, "imageattachfs_eager_thumbnails_pending") == 0, timeout=120, mounts=(mount,))
+
+    def test_a_20_mb_cache_over_200_mb_of_originals_reads_every_byte(self):
+        a = self.host("a")
+        # One over 64 MiB (a multipart upload), three of ~48 MB, two small.
+        sides = [4900, 4000, 4000, 4000, 300, 200]
+        originals = {}
+        for i, side in enumerate(sides):
+            data = noise_png(side, seed=40 + i, level=1)
+            path = f"posts/{200 + i}/photos/0/original.png"
+            write_file(a.path(path), data)
+            originals[path] = data
+        total = sum(len(d) for d in originals.values())
+        self.assertGreater(total, 200_000_000)
+        largest = max(originals, key=lambda p: len(originals[p]))
+        self.assertGreater(len(originals[largest]), 64 << 20)
+        # B comes once A's lqip.webp of each set is in t/: B fetches those
+        # (small) rather than resizing, so what B caches next is what B reads.
+        self.settled(a)
+        b = self.host("b", extra=(f"cache_size={BUDGET}",))
+        self.wait_for("B sees every original", lambda: all(
+            os.path.exists(b.path(p)) for p in originals), timeout=10, mounts=(b,))
+        self.settled(b)
+        base = self.cached_bytes(b)
+        self.assertLess(base, 1_000_000, "B holds only thumbnails")
+
+        # A small read fetches only the range it falls in.
+        data = originals[largest]
+        at = 3 * RANGE + 12345
+        self.assertEqual(pread(b.path(largest), at, 65536), data[at:at + 65536])
+        self.assertEqual(self.cached_bytes(b), base + RANGE, "one ranged GET, not the whole")
+        # A read across a range boundary fetches the next range too.
+        at = 4 * RANGE - 100
+        self.assertEqual(pread(b.path(largest), at, 200), data[at:at + 200])
+        self.assertEqual(self.cached_bytes(b), base + 2 * RANGE)
+
+        # Every original read whole, twice, in a shuffled order: byte-exact.
+        order = list(originals) * 2
+        random.Random(6).shuffle(order)
+        for path in order:
+            got = uncached_read(b.path(path))
+            self.assertEqual(len(got), len(originals[path]), path)
+            self.assertTrue(got == originals[path], f"{path}: other bytes" + self.logs(b))
+
+        # Random reads from 4 threads while the budget evicts under them.
+        errors = []
+
+        def reader(seed):
+            rng = random.Random(seed)
+            try:
+                for _ in range(60):
+                    path = rng.choice(list(originals))
+                    data = originals[path]
+                    offset = rng.randrange(len(data))
+                    length = rng.choice((1, 4096, 131072, RANGE + 1))
+                    got = pread(b.path(path), offset, length)
+                    if got != data[offset:offset + length]:
+                        errors.append(f"{path} @{offset}+{length}: {len(got)} other bytes")
+            except OSError as e:
+                errors.append(f"{e!r}")
+
+        threads = [threading.Thread(target=reader, args=(s,)) for s in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=300)
+        self.assertFalse(any(t.is_alive() for t in threads), "readers hung" + self.logs(b))
+        self.assertEqual(errors, [], self.logs(b))
+
+        # B read over ten times its budget and keeps at most its budget.
+        self.wait_for("B's cache under its budget", lambda: self.cached_bytes(b) <= BUDGET,
+                      timeout=20, mounts=(b,))
+        # The largest original resized on B: fetched whole again, range by range.
+        thumb = uncached_read(b.path(largest.replace("original.png", "thumb/64.png")))
+        self.assertTrue(thumb.startswith(b"\x89PNG"), self.logs(b))
+        log = b.read_log()
+        self.assertNotIn("do not hash", log)
+        self.assertNotIn("wrong size", log)
