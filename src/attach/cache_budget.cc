@@ -49,6 +49,20 @@ void CacheBudget::used(const BlobId& id) {
   uses_.emplace(id, now);
 }
 
+CacheBudget::Hold::Hold(CacheBudget& cache, const BlobId& id) : cache_(cache), id_(id) {
+  std::lock_guard lock(cache_.mutex_);
+  ++cache_.holds_[id_];
+}
+
+CacheBudget::Hold::~Hold() {
+  {
+    std::lock_guard lock(cache_.mutex_);
+    auto it = cache_.holds_.find(id_);
+    if (--it->second == 0) cache_.holds_.erase(it);
+  }
+  cache_.used(id_);
+}
+
 size_t CacheBudget::noted() {
   std::lock_guard lock(mutex_);
   return uses_.size();
@@ -76,6 +90,7 @@ Status CacheBudget::run_once() {
     Status scanned = store_.scan_cached_originals([&](const BlobId& id, uint64_t size) {
       auto it = noted.find(id);
       int64_t used = it == noted.end() ? 0 : it->second;
+      // Checked again before it is evicted (holds_).
       if (now - used >= kGrace) candidates.push_back({id, size, used});
       return true;
     });
@@ -87,11 +102,15 @@ Status CacheBudget::run_once() {
   uint64_t originals = 0;
   for (const Candidate& c : candidates) {
     if (freed >= excess) break;
+    {
+      // A read that holds it from here on and finds it gone fetches it again.
+      std::lock_guard lock(mutex_);
+      if (holds_.contains(c.id)) continue;
+      uses_.erase(c.id);
+    }
     if (Status s = store_.uncache_blob(c.id); !s) return s;
     freed += c.size;
     ++originals;
-    std::lock_guard lock(mutex_);
-    uses_.erase(c.id);
   }
   evicted_originals_.add(originals);
   evicted_bytes_.add(freed);

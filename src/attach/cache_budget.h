@@ -7,8 +7,8 @@
 // read since the mount counts as oldest), which a later read fetches again
 // from b/<sha256> (Store::uncache_blob); then, if that was not enough,
 // thumbnails, as -o thumb_budget evicts them (fetched again from t/ or made
-// again). An original read less than kGrace ago is kept: its reader is
-// between fetching and reading it.
+// again). An original held by a read (fetching and reading it) is kept, and
+// so is one read less than kGrace ago.
 #pragma once
 
 #include <condition_variable>
@@ -41,6 +41,20 @@ class CacheBudget {
   // Original `id` was read (or fetched) now.
   void used(const BlobId& id);
 
+  // Keeps original `id`'s bytes from eviction while one read fetches and
+  // reads them (however long a slow bucket takes), then notes it used.
+  class Hold {
+   public:
+    Hold(CacheBudget& cache, const BlobId& id);
+    ~Hold();
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    CacheBudget& cache_;
+    BlobId id_;
+  };
+
   // One pass: frees cached bytes down to 9/10 of the budget if they are above it.
   Status run_once();
 
@@ -62,6 +76,7 @@ class CacheBudget {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::map<BlobId, int64_t> uses_;  // the last read of each original noted (mutex_)
+  std::map<BlobId, int> holds_;     // the reads of each original under way (mutex_)
   bool stopping_ = false;           // mutex_
   std::thread thread_;
   Counter evicted_originals_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include "base/clock.h"
 #include "image/image.h"
@@ -184,13 +185,13 @@ Status ImageSets::read_fetched(const BlobId& id, uint64_t size, uint64_t offset,
   // store whether they are costs a transaction. A read that finds them gone
   // (never fetched, or dropped by cache_size) fetches them and reads again.
   constexpr int kAttempts = 4;
-  if (cache_ != nullptr) cache_->used(id);
+  std::optional<CacheBudget::Hold> hold;  // not evicted between fetch and read
+  if (cache_ != nullptr) hold.emplace(*cache_, id);
   Status status = read();
   for (int attempt = 0; !status && attempt < kAttempts; ++attempt) {
     auto cached = store_.blob_cached(id);
     if (!cached || *cached) return status;  // the bytes are here: a real error
     if (Status fetched = committer_.fetch(id, size, offset, length); !fetched) return fetched;
-    if (cache_ != nullptr) cache_->used(id);  // a long fetch: not evicted before the read
     status = read();
   }
   return status;

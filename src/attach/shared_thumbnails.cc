@@ -14,8 +14,8 @@ namespace iafs {
 
 std::string thumbnail_recipe_text(const ThumbnailSpec& spec, int quality,
                                   const std::optional<FocalPoint>& focus) {
-  std::string text = "r1;fmt=" + std::string(canonical_extension(spec.format)) +
-                     ";q=" + std::to_string(quality);
+  std::string text =
+      "r1;fmt=" + std::string(canonical_extension(spec.format)) + ";q=" + std::to_string(quality);
   if (spec.is_cover() && focus) {
     text += ";focus=" + std::to_string(focus->x) + "," + std::to_string(focus->y);
   }
@@ -25,8 +25,8 @@ std::string thumbnail_recipe_text(const ThumbnailSpec& spec, int quality,
 std::string shared_thumbnail_key(const BlobId& original, const ThumbnailSpec& spec, int quality,
                                  const std::optional<FocalPoint>& focus) {
   std::string recipe = thumbnail_recipe_text(spec, quality, focus);
-  std::string recipe_hash = blob_id_hex(sha256_of(
-      std::span(reinterpret_cast<const uint8_t*>(recipe.data()), recipe.size())));
+  std::string recipe_hash = blob_id_hex(
+      sha256_of(std::span(reinterpret_cast<const uint8_t*>(recipe.data()), recipe.size())));
   return "t/" + blob_id_hex(original) + "/" + recipe_hash.substr(0, 16) + "/" +
          thumbnail_name(spec);
 }
@@ -48,10 +48,11 @@ Result<SharedThumbnail> ImageSets::thumbnail_of(const SetRecord& original,
                                                 int64_t& took_ns, bool& replaced) {
   took_ns = 0;
   replaced = false;
-  int quality = spec.fit == ThumbFit::kLqip ? kLqipQuality
-                                            : attachment.thumbnails.quality_for(spec.format);
+  int quality =
+      spec.fit == ThumbFit::kLqip ? kLqipQuality : attachment.thumbnails.quality_for(spec.format);
   bool shared = committer_.shares_thumbnails();
-  std::string key = shared ? shared_thumbnail_key(original.blob, spec, quality, original.focus) : "";
+  std::string key =
+      shared ? shared_thumbnail_key(original.blob, spec, quality, original.focus) : "";
   if (shared) {
     auto found = committer_.find_thumbnail(key);
     if (found && *found) return std::move(**found);
@@ -63,8 +64,14 @@ Result<SharedThumbnail> ImageSets::thumbnail_of(const SetRecord& original,
     // Not zeroed first: a 130 MB original is written once, by the copy.
     std::unique_ptr<uint8_t[]> buffer(new uint8_t[original.size]);
     std::span<uint8_t> bytes(buffer.get(), original.size);
-    Status read = read_fetched(original.blob, original.size, 0, original.size,
-                               [&] { return store_.read_blob_into(original.blob, bytes); });
+    // Only bytes checked whole: not ranges still to be checked against the
+    // blob's name (a fetch of it all checks them).
+    Status read = read_fetched(original.blob, original.size, 0, original.size, [&]() -> Status {
+      auto checked = store_.blob_cached(original.blob);
+      if (!checked) return checked.error();
+      if (!*checked) return make_error(ErrorCode::kNotFound, "not all checked yet");
+      return store_.read_blob_into(original.blob, bytes);
+    });
     if (!read) {
       auto held = store_.has_blob(original.blob);
       if (!held || *held) return read.error();  // the bytes are there: a real error

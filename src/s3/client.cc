@@ -14,7 +14,7 @@ namespace iafs::s3 {
 
 namespace {
 
-constexpr int64_t kFirstBackoffNs = 50'000'000;  // 50 ms
+constexpr int64_t kFirstBackoffNs = 50'000'000;   // 50 ms
 constexpr int64_t kMaxBackoffNs = 2'000'000'000;  // 2 s
 const char kEmptySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -48,9 +48,19 @@ uint64_t object_size(const HttpResponse& response) {
   return to_u64(response.header("content-length"));
 }
 
+// The first byte of a ranged GET's answer ("bytes 0-9/1234"), if it is one.
+std::optional<uint64_t> range_start(const HttpResponse& response) {
+  const std::string* range = response.header("content-range");
+  if (range == nullptr || !range->starts_with("bytes ")) return std::nullopt;
+  size_t dash = range->find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  return parse_canonical_decimal(range->substr(6, dash - 6), UINT64_MAX);
+}
+
 ObjectInfo object_info(const HttpResponse& response) {
   ObjectInfo info;
   info.size = object_size(response);
+  info.first = range_start(response);
   if (const std::string* etag = response.header("etag")) info.etag = *etag;
   if (const std::string* modified = response.header("last-modified")) {
     info.last_modified_ns = parse_http_date_ns(*modified).value_or(0);
@@ -65,14 +75,11 @@ ObjectInfo object_info(const HttpResponse& response) {
 
 }  // namespace
 
-Deadline Deadline::after_ms(int64_t ms) {
-  return Deadline{iafs::monotonic_ns() + ms * 1'000'000};
-}
+Deadline Deadline::after_ms(int64_t ms) { return Deadline{iafs::monotonic_ns() + ms * 1'000'000}; }
 
 S3Error parse_s3_error(std::string_view body) {
   return S3Error{xml_text(body, "Code").value_or(""), xml_text(body, "Message").value_or("")};
 }
-
 
 Client::Client(Location location, CredentialProvider& credentials, HttpTransport& http)
     : location_(std::move(location)), credentials_(credentials), http_(http) {}
@@ -228,13 +235,13 @@ Result<std::optional<ObjectInfo>> Client::head(std::string_view key, Deadline de
   Result<HttpResponse> response = send(Call("HEAD", std::string(key)), deadline);
   if (!response) return response.error();
   if (response->status == 404) return std::optional<ObjectInfo>();
-  if (response->status != 200) return unexpected_answer("HEAD " + std::string(key), response.value());
+  if (response->status != 200)
+    return unexpected_answer("HEAD " + std::string(key), response.value());
   return std::optional<ObjectInfo>(object_info(response.value()));
 }
 
 Status Client::remove(std::string_view key, Deadline deadline) {
-  Result<HttpResponse> response =
-      send(Call("DELETE", std::string(key)), deadline);
+  Result<HttpResponse> response = send(Call("DELETE", std::string(key)), deadline);
   if (!response) return response.error();
   if (response->status == 204 || response->status == 200 || response->status == 404) {
     return Status{};
@@ -273,8 +280,8 @@ Result<ListPage> Client::list(const ListQuery& query, Deadline deadline) {
     if (!size) return malformed("no Size");
     object.size = to_u64(&size.value());
     object.etag = xml_text(contents, "ETag").value_or("");
-    object.last_modified_ns = parse_iso8601_ns(xml_text(contents, "LastModified").value_or(""))
-                                  .value_or(0);
+    object.last_modified_ns =
+        parse_iso8601_ns(xml_text(contents, "LastModified").value_or("")).value_or(0);
     page.objects.push_back(std::move(object));
   }
   for (std::string_view common : xml_elements(body, "CommonPrefixes")) {

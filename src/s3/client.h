@@ -25,9 +25,9 @@ namespace iafs::s3 {
 
 // Where a store's objects live.
 struct Location {
-  Url endpoint;            // https://s3.<region>.amazonaws.com, or -o s3_endpoint=
+  Url endpoint;  // https://s3.<region>.amazonaws.com, or -o s3_endpoint=
   std::string bucket;
-  std::string prefix;      // "" or "PREFIX/": every key is under it
+  std::string prefix;  // "" or "PREFIX/": every key is under it
   std::string region;
   bool path_style = false;  // ENDPOINT/BUCKET/KEY instead of BUCKET.HOST/KEY
 };
@@ -46,7 +46,8 @@ struct Deadline {
 };
 
 struct ObjectInfo {
-  uint64_t size = 0;
+  uint64_t size = 0;              // the whole object's
+  std::optional<uint64_t> first;  // a ranged answer's (206) first byte: Content-Range's
   std::string etag;
   int64_t last_modified_ns = 0;
   std::vector<Header> metadata;  // x-amz-meta-NAME as {NAME, value}
@@ -81,9 +82,9 @@ struct ListedObject {
 };
 
 struct ListPage {
-  std::vector<ListedObject> objects;   // sorted by key
-  std::vector<std::string> prefixes;   // common prefixes (with a delimiter)
-  std::string next_token;              // empty: the last page
+  std::vector<ListedObject> objects;  // sorted by key
+  std::vector<std::string> prefixes;  // common prefixes (with a delimiter)
+  std::string next_token;             // empty: the last page
 };
 
 struct ByteRange {
@@ -113,8 +114,8 @@ class Client {
   // upload_part the part's ETag (parts numbered from 1).
   Result<std::string> create_multipart(std::string_view key, const PutOptions& options,
                                        Deadline deadline);
-  Result<std::string> upload_part(std::string_view key, const std::string& upload_id,
-                                  unsigned part, std::span<const uint8_t> bytes, Deadline deadline);
+  Result<std::string> upload_part(std::string_view key, const std::string& upload_id, unsigned part,
+                                  std::span<const uint8_t> bytes, Deadline deadline);
   Status complete_multipart(std::string_view key, const std::string& upload_id,
                             const std::vector<std::string>& etags, Deadline deadline);
   Status abort_multipart(std::string_view key, const std::string& upload_id, Deadline deadline);

@@ -3,6 +3,7 @@
 // or libvips. Reference counts of blobs are its own business.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -232,6 +233,14 @@ class Store {
   // differ are all dropped, and kIo. kNotFound when no record holds it;
   // kInvalid for a range of the wrong place or length.
   Status cache_blob_range(const BlobId& id, uint64_t offset, std::span<const uint8_t> bytes);
+  // Caches recorded blob `id` if all of its ranges are stored and agree with
+  // it, read in windows of kRangeBytes outside any write transaction; bytes
+  // that differ are all dropped (kIo). Ok with nothing done when it is cached
+  // already, or when its ranges are not all stored (or were dropped during
+  // the check: a later whole read checks them again).
+  Status check_ranges(const BlobId& id);
+  // Tests: runs in check_ranges between its read and its verdict.
+  void on_range_check_read(std::function<void()> hook) { range_check_hook_ = std::move(hook); }
   // Drops the cached bytes of blob `id`, keeping its record: the bucket has
   // them (a read fetches them again). Absent or uncached: nothing.
   Status uncache_blob(const BlobId& id);
@@ -349,9 +358,6 @@ class Store {
   void count_original(int sign, uint64_t size);
   void count_thumbnail(int sign, uint64_t size);
   Status write_totals(StoreTxn& txn);
-  // Caches recorded blob `id` once all of its ranges are stored and agree
-  // with it (cache_blob_range).
-  Status complete_ranges(const BlobId& id);
   // The cached bytes' total moved by the transaction (after its frees).
   Status write_cached(StoreTxn& txn);
   // Starts keeping the cached bytes' total (a store put on a bucket), or
@@ -359,6 +365,7 @@ class Store {
   Status start_counting_cached(StoreTxn& txn, bool afresh = false);
   void count_cached(int sign, uint64_t size) {
     totals_delta_.cached_bytes += sign * static_cast<int64_t>(size);
+    if (sign < 0 && size != 0) dropped_.fetch_add(1, std::memory_order_relaxed);
   }
   // Computes the totals by one walk when the metadata holds none (a store
   // made before they were kept, or after fsck --repair dropped them).
@@ -389,6 +396,11 @@ class Store {
   // While a log entry's op is applied: the revision its changes take
   // (seq·2^16 + the op's position), the same on every host (writer_mutex_).
   uint64_t logged_revision_ = 0;
+  // Counts the write transactions that dropped cached bytes: a check of a
+  // blob's ranges read outside one knows by it whether the bytes it read
+  // may have been dropped (and fetched anew) before it wrote its verdict.
+  std::atomic<uint64_t> dropped_{0};
+  std::function<void()> range_check_hook_;
 };
 
 // `total` moved by `delta`, never below 0.

@@ -189,53 +189,68 @@ Status Store::cache_blob_range(const BlobId& id, uint64_t offset, std::span<cons
     return txn.put(txn.dbs().blobs, id, encode_record(record));
   });
   if (!stored || !complete) return stored;
-  return complete_ranges(id);
+  return check_ranges(id);
 }
 
-Status Store::complete_ranges(const BlobId& id) {
-  uint64_t size = 0;
-  uint64_t xxh3 = 0;
-  {
-    StoreTxn txn(*env_, false);
-    if (!txn.ok()) return txn.error();
-    auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
-    if (!found) return found.error();
-    if (!*found || (*found)->cached) return Status::Ok();
-    size = (*found)->size;
-    xxh3 = (*found)->xxh3;
-  }
-  // Read outside the write transaction: a large original takes a while.
-  Sha256 sha;
-  Xxh3 check;
-  Status read = blobs_->read(id, size, 0, size, [&](auto pieces) {
-    for (auto piece : pieces) {
-      sha.update(piece);
-      check.update(piece);
+Status Store::check_ranges(const BlobId& id) {
+  constexpr int kAttempts = 3;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    uint64_t dropped_before = dropped_.load(std::memory_order_acquire);
+    uint64_t size = 0;
+    uint64_t xxh3 = 0;
+    {
+      StoreTxn txn(*env_, false);
+      if (!txn.ok()) return txn.error();
+      auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
+      if (!found) return found.error();
+      if (!*found || (*found)->cached || (*found)->partial != (*found)->size) return Status::Ok();
+      size = (*found)->size;
+      xxh3 = (*found)->xxh3;
     }
-  });
-  bool same = read && sha.finish() == id && check.finish() == xxh3;
-  Status done = write([&](StoreTxn& txn) -> Status {
-    auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
-    if (!found) return found.error();
-    // Evicted (or cached whole) meanwhile: those bytes were not these.
-    if (!*found || (*found)->cached || (*found)->partial != (*found)->size) {
-      return Status::Ok();
+    // Read outside the write transaction, a window at a time (each one's
+    // pages released after it): a large original takes a while.
+    Sha256 sha;
+    Xxh3 check;
+    Status read = Status::Ok();
+    for (uint64_t at = 0; read && at < size; at += kRangeBytes) {
+      read = blobs_->read(id, size, at, std::min(kRangeBytes, size - at), [&](auto pieces) {
+        for (auto piece : pieces) {
+          sha.update(piece);
+          check.update(piece);
+        }
+      });
     }
-    BlobRecord record = **found;
-    if (!same) {
-      if (Status s = blobs_->remove(txn, id, record.size); !s) return s;
-      count_cached(-1, record.size);
+    bool same = read && sha.finish() == id && check.finish() == xxh3;
+    if (range_check_hook_) range_check_hook_();
+    bool dropped = false;
+    bool moved_on = false;
+    Status done = write([&](StoreTxn& txn) -> Status {
+      auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
+      if (!found) return found.error();
+      if (!*found || (*found)->cached || (*found)->partial != (*found)->size) return Status::Ok();
+      // Bytes dropped since the read began, maybe these (and fetched again):
+      // the verdict may be of other bytes than those stored now.
+      if (dropped_.load(std::memory_order_acquire) != dropped_before) {
+        moved_on = true;
+        return Status::Ok();
+      }
+      BlobRecord record = **found;
+      if (same) {
+        record.cached = true;
+      } else {
+        if (Status s = blobs_->remove(txn, id, record.size); !s) return s;
+        count_cached(-1, record.size);
+        dropped = true;
+      }
       record.partial = 0;
-    } else {
-      record.cached = true;
-      record.partial = 0;
+      return txn.put(txn.dbs().blobs, id, encode_record(record));
+    });
+    if (!done) return done;
+    if (dropped) {
+      return make_error(ErrorCode::kIo, "blob " + blob_id_hex(id) +
+                                            ": the ranges fetched do not hash to it: dropped");
     }
-    return txn.put(txn.dbs().blobs, id, encode_record(record));
-  });
-  if (!done) return done;
-  if (!same) {
-    return make_error(ErrorCode::kIo, "blob " + blob_id_hex(id) +
-                                          ": the ranges fetched do not hash to it: dropped");
+    if (!moved_on) return Status::Ok();
   }
   return Status::Ok();
 }

@@ -1,6 +1,7 @@
 #include "sync/blob_fetches.h"
 
 #include <algorithm>
+#include <exception>
 #include <span>
 #include <string>
 
@@ -36,6 +37,9 @@ Status BlobFetches::fetch(const BlobId& id, uint64_t size, uint64_t offset, uint
   for (uint64_t at : *missing) {
     if (Status s = shared(id, at, [&] { return fetch_range(id, size, at); }); !s) return s;
   }
+  // A whole read (a resize) has the whole checked first: its ranges may all
+  // be in unchecked (the check after the last one was cut short).
+  if (offset == 0 && length >= size) return store_.check_ranges(id);
   return Status::Ok();
 }
 
@@ -54,7 +58,12 @@ Status BlobFetches::shared(const BlobId& id, uint64_t at, const std::function<St
     landed_.wait(lock, [&] { return flight->done; });
     return flight->status;
   }
-  Status status = get();
+  Status status = Status::Ok();
+  try {
+    status = get();
+  } catch (const std::exception& e) {  // bad_alloc: the followers must not wait forever
+    status = make_error(ErrorCode::kIo, "s3: fetch of " + blob_id_hex(id) + ": " + e.what());
+  }
   std::lock_guard lock(mutex_);
   flight->status = status;
   flight->done = true;
@@ -95,13 +104,21 @@ Status BlobFetches::fetch_range(const BlobId& id, uint64_t size, uint64_t at) {
     log_error("s3: " + key + " is missing from the bucket: its sets cannot be read");
     return make_error(ErrorCode::kIo, "s3: " + key + " is missing");
   }
-  std::span<const uint8_t> bytes = span_of((*got)->bytes);
-  // A server that ignores Range sends it all (200): its range is in there.
-  if (bytes.size() == size && size != length) bytes = bytes.subspan(at, length);
-  if ((*got)->info.size != size || bytes.size() != length) {
-    log_error("s3: " + where + ": got " + std::to_string(bytes.size()) + " bytes of an object of " +
-              std::to_string((*got)->info.size) + ", not of " + std::to_string(size));
-    return make_error(ErrorCode::kIo, "s3: " + key + " has the wrong size");
+  const s3::Object& object = **got;
+  std::span<const uint8_t> bytes = span_of(object.bytes);
+  if (!object.info.first && bytes.size() == size) {
+    // A server that ignores Range sends it all (200): kept whole, checked whole.
+    Status cached = store_.cache_blob(id, xxh3_of(bytes), SpanSource(bytes), true);
+    if (!cached && cached.error().code != ErrorCode::kNotFound) {
+      log_error("s3: " + key + ": " + cached.error().message);
+    }
+    return cached;
+  }
+  if (object.info.first != at || object.info.size != size || bytes.size() != length) {
+    log_error("s3: " + where + ": got " + std::to_string(bytes.size()) + " bytes at " +
+              (object.info.first ? std::to_string(*object.info.first) : "?") + " of an object of " +
+              std::to_string(object.info.size) + ", not of " + std::to_string(size));
+    return make_error(ErrorCode::kIo, "s3: " + key + " answered another range");
   }
   Status cached = store_.cache_blob_range(id, at, bytes);
   if (!cached && cached.error().code != ErrorCode::kNotFound) {

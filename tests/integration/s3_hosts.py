@@ -5,6 +5,7 @@ images made here, a bucket per test, daemons A, B, C on it, and waits."""
 import hashlib
 import json
 import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -45,6 +46,22 @@ def complaints(text):
 
 def log_key(seq):
     return f"log/{seq:020d}"
+
+
+def uncached_read(path):
+    """The file's bytes as the daemon serves them now: the kernel's cached
+    pages of it are dropped first."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
 
 
 class S3HostsCase(unittest.TestCase):
@@ -98,6 +115,16 @@ class S3HostsCase(unittest.TestCase):
         out = subprocess.run([harness.BINARY, "stat", "--json", mount.store], check=True,
                              capture_output=True, text=True).stdout
         return json.loads(out)["bucket"]["cached_bytes"]
+
+    def assert_reads_exact(self, mount, files, seed):
+        """Reads every file of `files` (path: bytes) on `mount` whole, twice,
+        in an order shuffled by `seed`, past the kernel's cache: byte-exact."""
+        order = list(files) * 2
+        random.Random(seed).shuffle(order)
+        for path in order:
+            got = uncached_read(mount.path(path))
+            self.assertEqual(len(got), len(files[path]), path)
+            self.assertTrue(got == files[path], f"{path}: other bytes" + self.logs(mount))
 
     def logs(self, *mounts):
         """The last lines of the daemons' logs, for failure messages."""

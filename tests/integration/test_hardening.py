@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 
-from harness import Mount, MountedTestCase, make_image, run
+from harness import Mount, MountedTestCase, run
 
 SET = "posts/1/photos/0"
 HOSTILE = b"<html><script>alert(1)</script></html>" * 20
@@ -74,7 +74,7 @@ class HardeningTest(MountedTestCase):
                 pass
             self.assert_committed_is(relative, [genuine])
         # An innocent upload of the same photo reads back true (no poisoned blob).
-        self.put(f"posts/2/photos/0/original.jpg", self.image("g.jpg", 400, 300))
+        self.put("posts/2/photos/0/original.jpg", self.image("g.jpg", 400, 300))
         self.assertEqual(self.read(self.p("posts/2/photos/0/original.jpg")), genuine)
 
     def test_truncating_an_upload_during_its_flush_does_not_kill_the_daemon(self):

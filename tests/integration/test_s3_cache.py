@@ -4,12 +4,15 @@ a large original in 8 MiB ranged GETs, only those a read covers, stores each
 as it comes, and evicts what it has not read lately; every read, sequential,
 random or concurrent with evictions, returns the committed bytes."""
 
+import hashlib
 import os
 import random
+import re
 import threading
+import urllib.parse
 
-from s3_hosts import S3HostsCase, write_file
-from test_s3_sharing import uncached_read
+import tcp_proxy
+from s3_hosts import S3HostsCase, uncached_read, write_file
 from tiny_images import noise_png
 
 RANGE = 8 << 20
@@ -57,7 +60,19 @@ class S3CacheTest(S3HostsCase):
         # B comes once A's lqip.webp of each set is in t/: B fetches those
         # (small) rather than resizing, so what B caches next is what B reads.
         self.settled(a)
-        b = self.host("b", extra=(f"cache_size={BUDGET}",))
+        # B's bucket behind a proxy that notes each ranged GET of the largest.
+        key = "b/" + hashlib.sha256(originals[largest]).hexdigest()
+        asked = []
+
+        def tap(_number, direction, data):
+            if direction == "request" and key.encode() in data.split(b"\r\n", 1)[0]:
+                found = re.search(rb"(?i)\r\nrange: bytes=(\d+)-", data)
+                asked.append(int(found.group(1)) if found else None)
+
+        url = urllib.parse.urlsplit(self.rgw.endpoint)
+        proxy = tcp_proxy.TcpProxy(url.hostname, url.port or 80, tap=tap).start()
+        self.addCleanup(proxy.stop)
+        b = self.host("b", endpoint=proxy.endpoint, extra=(f"cache_size={BUDGET}",))
         self.wait_for("B sees every original", lambda: all(
             os.path.exists(b.path(p)) for p in originals), timeout=10, mounts=(b,))
         self.settled(b)
@@ -75,12 +90,7 @@ class S3CacheTest(S3HostsCase):
         self.assertEqual(self.cached_bytes(b), base + 2 * RANGE)
 
         # Every original read whole, twice, in a shuffled order: byte-exact.
-        order = list(originals) * 2
-        random.Random(6).shuffle(order)
-        for path in order:
-            got = uncached_read(b.path(path))
-            self.assertEqual(len(got), len(originals[path]), path)
-            self.assertTrue(got == originals[path], f"{path}: other bytes" + self.logs(b))
+        self.assert_reads_exact(b, originals, seed=6)
 
         # Random reads from 4 threads while the budget evicts under them.
         errors = []
@@ -110,9 +120,17 @@ class S3CacheTest(S3HostsCase):
         # B read over ten times its budget and keeps at most its budget.
         self.wait_for("B's cache under its budget", lambda: self.cached_bytes(b) <= BUDGET,
                       timeout=20, mounts=(b,))
-        # The largest original resized on B: fetched whole again, range by range.
+        # The largest original resized on B, over a slow bucket: fetched again
+        # range by range, longer than a just-read original is kept
+        # (CacheBudget::kGrace), and far over the budget. The ranges fetched
+        # first are kept for the read: none of them is fetched twice.
+        proxy.latency = 0.5
+        del asked[:]
         thumb = uncached_read(b.path(largest.replace("original.png", "thumb/64.png")))
+        proxy.latency = 0
         self.assertTrue(thumb.startswith(b"\x89PNG"), self.logs(b))
+        self.assertEqual(len(asked), len(set(asked)), f"a range fetched twice: {asked}")
+        self.assertGreater(len(asked), 4, asked)
         log = b.read_log()
         self.assertNotIn("do not hash", log)
         self.assertNotIn("wrong size", log)

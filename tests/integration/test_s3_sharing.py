@@ -4,27 +4,10 @@ identical bytes, size and time by every host; and a host's cache of bytes kept
 under -o cache_size, whose evicted originals are fetched again whole."""
 
 import os
-import random
 import threading
 
-from s3_hosts import S3HostsCase, read_bytes, sha256, write_file
+from s3_hosts import S3HostsCase, read_bytes, sha256, uncached_read, write_file
 from tiny_images import noise_png, png
-
-
-def uncached_read(path):
-    """The file's bytes as the daemon serves them now: the kernel's cached
-    pages of it are dropped first."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
 
 
 class S3SharingTest(S3HostsCase):
@@ -94,12 +77,7 @@ class S3SharingTest(S3HostsCase):
             write_file(a.path(path), data)
             originals[path] = data
         total = sum(len(d) for d in originals.values())
-        order = list(originals) * 2
-        random.Random(5).shuffle(order)
-        for path in order:
-            got = uncached_read(b.path(path))
-            self.assertEqual(len(got), len(originals[path]), path)
-            self.assertTrue(got == originals[path], f"{path}: other bytes" + self.logs(b))
+        self.assert_reads_exact(b, originals, seed=5)
         # B read every byte (more than its budget), and keeps at most its budget.
         self.wait_for("B's cache under its budget", lambda: self.cached_bytes(b) <= 1_000_000,
                       timeout=15, mounts=(b,))

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fake_s3.h"
 #include "s3/blobs.h"
 #include "s3/client.h"
 #include "s3/times.h"
@@ -16,6 +17,7 @@
 
 using namespace iafs;
 using namespace iafs::s3;
+using namespace iafs::test;
 
 namespace {
 
@@ -25,89 +27,6 @@ PutOptions create_if_absent(std::vector<Header> metadata = {}) {
   options.metadata = std::move(metadata);
   return options;
 }
-
-// Replies from a script, in order (the last one repeats); records requests.
-class FakeTransport final : public HttpTransport {
- public:
-  struct Sent {
-    HttpRequest request;
-    std::string body;
-  };
-  std::vector<Result<HttpResponse>> script;
-  std::vector<Sent> sent;
-
-  Result<HttpResponse> perform(const HttpRequest& request) override {
-    std::lock_guard lock(mutex_);
-    std::string body(request.body.begin(), request.body.end());
-    if (request.source != nullptr) {  // read as curl would
-      body.resize(request.source_size);
-      Status read = request.source->read(
-          request.source_offset,
-          std::span<uint8_t>(reinterpret_cast<uint8_t*>(body.data()), body.size()));
-      if (!read) return read.error();
-    }
-    sent.push_back(Sent{request, std::move(body)});
-    size_t at = std::min(sent.size() - 1, script.size() - 1);
-    return script.at(at);
-  }
-
-  const std::string* header(size_t n, const std::string& name) const {
-    for (const Header& h : sent.at(n).request.headers) {
-      if (h.name == name) return &h.value;
-    }
-    return nullptr;
-  }
-
- private:
-  std::mutex mutex_;
-};
-
-HttpResponse reply(long status, std::string body = "", std::vector<Header> headers = {}) {
-  return HttpResponse{status, std::move(headers), std::move(body)};
-}
-
-std::string error_body(const std::string& code, const std::string& message = "m") {
-  return "<?xml version=\"1.0\"?><Error><Code>" + code + "</Code><Message>" + message +
-         "</Message></Error>";
-}
-
-// Environment variables the test can change.
-struct FakeEnv {
-  std::shared_ptr<std::map<std::string, std::string>> vars =
-      std::make_shared<std::map<std::string, std::string>>();
-  Environment environment() const {
-    auto v = vars;
-    return Environment{[v](const std::string& name) -> std::optional<std::string> {
-                         auto it = v->find(name);
-                         if (it == v->end()) return std::nullopt;
-                         return it->second;
-                       },
-                       "/nonexistent-home"};
-  }
-};
-
-MetadataFetch no_metadata() {
-  return [](const MetadataRequest&) -> Result<MetadataReply> {
-    return make_error(ErrorCode::kIo, "no network in unit tests");
-  };
-}
-
-struct Fixture {
-  FakeEnv env;
-  FakeTransport http;
-  std::unique_ptr<CredentialProvider> credentials;
-  std::unique_ptr<Client> client;
-
-  explicit Fixture(const std::string& spec = "bucket/site", bool path_style = true,
-                   const std::string& endpoint = "http://127.0.0.1:7480") {
-    (*env.vars)["AWS_ACCESS_KEY_ID"] = "AKIDFIRST";
-    (*env.vars)["AWS_SECRET_ACCESS_KEY"] = "secret-first";
-    credentials = std::make_unique<CredentialProvider>(env.environment(), "", no_metadata());
-    auto location = make_location(spec, endpoint, "us-east-1", path_style);
-    cr_assert(location.ok(), "%s", location.ok() ? "" : location.error().message.c_str());
-    client = std::make_unique<Client>(*location, *credentials, http);
-  }
-};
 
 std::vector<uint8_t> bytes(const std::string& text) { return {text.begin(), text.end()}; }
 
@@ -229,14 +148,17 @@ Test(s3_client, a_missing_key_is_nullopt_and_a_missing_bucket_an_error) {
 Test(s3_client, a_ranged_get_asks_for_the_range_and_reads_the_total_size) {
   Fixture f;
   f.http.script = {reply(206, "3456",
-                         {{"content-range", "bytes 3-6/100"}, {"content-length", "4"},
-                          {"etag", "\"e\""}, {"x-amz-meta-sha256", "ff"},
+                         {{"content-range", "bytes 3-6/100"},
+                          {"content-length", "4"},
+                          {"etag", "\"e\""},
+                          {"x-amz-meta-sha256", "ff"},
                           {"last-modified", "Tue, 01 Dec 2026 23:11:06 GMT"}})};
   auto got = f.client->get("b/1", ByteRange{3, 4});
   cr_assert(got.ok() && got->has_value());
   cr_assert_str_eq(f.http.header(0, "range")->c_str(), "bytes=3-6");
   cr_assert_eq((*got)->bytes, "3456");
   cr_assert_eq((*got)->info.size, 100u);
+  cr_assert((*got)->info.first == 3u, "the answer's first byte, from Content-Range");
   cr_assert_eq((*got)->info.etag, "\"e\"");
   cr_assert_eq((*got)->info.metadata.size(), 1u);
   cr_assert_eq((*got)->info.metadata[0].name, "sha256");
@@ -300,8 +222,9 @@ Test(s3_client, a_misread_listing_is_an_error_never_a_short_page) {
 
 Test(s3_client, virtual_host_style_puts_the_bucket_in_the_host) {
   Fixture f("my-bucket", false, "https://s3.eu-west-1.amazonaws.com");
-  f.http.script = {reply(200, "<VersioningConfiguration><Status>Suspended</Status>"
-                              "</VersioningConfiguration>")};
+  f.http.script = {reply(200,
+                         "<VersioningConfiguration><Status>Suspended</Status>"
+                         "</VersioningConfiguration>")};
   auto status = f.client->versioning();
   cr_assert(status.ok() && *status == "Suspended");
   cr_assert_str_eq(f.http.sent[0].request.url.c_str(),
@@ -329,15 +252,26 @@ Test(s3_location, buckets_prefixes_endpoints_and_regions) {
   auto bare = make_location("bucket/", "http://[::1]:9000/", "us-east-1", true);
   cr_assert(bare.ok() && bare->prefix.empty());
   cr_assert_eq(bare->endpoint.authority, "[::1]:9000");
-  const std::string bad_specs[] = {"", "ab", "Bucket", "-bucket", "bucket-", "a..b",
-                                   "192.168.0.1", "bucket/a//b", "bucket/./a", "bucket/a/../b",
-                                   "bucket/a\nb", "bu_cket", std::string(64, 'a')};
+  const std::string bad_specs[] = {"",
+                                   "ab",
+                                   "Bucket",
+                                   "-bucket",
+                                   "bucket-",
+                                   "a..b",
+                                   "192.168.0.1",
+                                   "bucket/a//b",
+                                   "bucket/./a",
+                                   "bucket/a/../b",
+                                   "bucket/a\nb",
+                                   "bu_cket",
+                                   std::string(64, 'a')};
   for (const std::string& spec : bad_specs) {
     auto bad = make_location(spec, "", "us-east-1", true);
     cr_assert_not(bad.ok(), "accepted s3=%s", spec.c_str());
     cr_assert_eq(bad.error().code, ErrorCode::kInvalid);
   }
-  cr_assert_not(make_location("my.bucket", "", "us-east-1", false).ok(), "a dotted bucket over https");
+  cr_assert_not(make_location("my.bucket", "", "us-east-1", false).ok(),
+                "a dotted bucket over https");
   cr_assert(make_location("my.bucket", "", "us-east-1", true).ok());
   cr_assert_not(make_location("bucket", "", "", true).ok());
   cr_assert_not(make_location("bucket", "", "us east", true).ok());
@@ -350,9 +284,12 @@ Test(s3_url, only_plain_http_urls) {
   cr_assert_eq(url->host, "example.com");
   cr_assert_eq(url->authority, "example.com:8080");
   cr_assert_eq(url->path, "/base");
-  const char* bad[] = {"ftp://x", "x", "http://", "http://u:p@host/", "http://host/?a=b",
-                       "http://host/#f", "http://host:0/", "http://host:65536/", "http://host:x/",
-                       "http://ho st/", "http://host/a b"};
+  const char* bad[] = {"ftp://x",          "x",
+                       "http://",          "http://u:p@host/",
+                       "http://host/?a=b", "http://host/#f",
+                       "http://host:0/",   "http://host:65536/",
+                       "http://host:x/",   "http://ho st/",
+                       "http://host/a b"};
   for (const char* text : bad) cr_assert_not(parse_url(text).ok(), "accepted %s", text);
 }
 
@@ -361,10 +298,19 @@ Test(s3_times, iso_8601_and_http_dates) {
   cr_assert_eq(*parse_iso8601_ns("2000-03-01T00:00:00.000000001Z"), 951868800000000001LL);
   cr_assert_eq(*parse_iso8601_ns("2026-12-01T23:11:06+00:00"),
                *parse_http_date_ns("Tue, 01 Dec 2026 23:11:06 GMT"));
-  const char* bad[] = {"", "2026-12-01", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-                       "2025-02-29T00:00:00Z", "2026-12-01T24:00:00Z", "2026-12-01T23:11:06",
-                       "2026-12-01T23:11:06.Z", "2026-12-01T23:11:06+1:00", "2026-12-01T23:11:06+24:00",
-                       "2026-12-01 23:11:06Z", "1899-12-31T00:00:00Z", "2201-01-01T00:00:00Z"};
+  const char* bad[] = {"",
+                       "2026-12-01",
+                       "2026-13-01T00:00:00Z",
+                       "2026-02-30T00:00:00Z",
+                       "2025-02-29T00:00:00Z",
+                       "2026-12-01T24:00:00Z",
+                       "2026-12-01T23:11:06",
+                       "2026-12-01T23:11:06.Z",
+                       "2026-12-01T23:11:06+1:00",
+                       "2026-12-01T23:11:06+24:00",
+                       "2026-12-01 23:11:06Z",
+                       "1899-12-31T00:00:00Z",
+                       "2201-01-01T00:00:00Z"};
   for (const char* text : bad) cr_assert_not(parse_iso8601_ns(text).has_value(), "%s", text);
   cr_assert(parse_iso8601_ns("2024-02-29T00:00:00Z").has_value());
   cr_assert_eq(*parse_iso8601_ns("2026-12-02T00:41:06+01:30"),
@@ -382,8 +328,8 @@ Test(s3_xml, elements_text_and_entities) {
   cr_assert_eq(keys[2], "");
   cr_assert_eq(*xml_text(xml, "KeyCount"), "9");
   cr_assert_eq(*xml_decode("&#x20AC;&#128512;"), "\u20ac\U0001F600");
-  const char* bad[] = {"&", "&amp", "&nope;", "&#0;", "&#xD800;", "&#x110000;", "&#;", "&#x;",
-                       "&#12a;"};
+  const char* bad[] = {"&",          "&amp", "&nope;", "&#0;",  "&#xD800;",
+                       "&#x110000;", "&#;",  "&#x;",   "&#12a;"};
   for (const char* text : bad) cr_assert_not(xml_decode(text).has_value(), "%s", text);
   cr_assert(xml_elements("<Key>unterminated", "Key").empty());
   cr_assert(xml_elements("<Key", "Key").empty());
@@ -393,10 +339,11 @@ Test(s3_xml, elements_text_and_entities) {
 namespace {
 
 BlobId sha256_id(const std::string& bytes) {
-  std::string hex = sha256_hex(std::span<const uint8_t>(
-      reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  std::string hex = sha256_hex(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
   BlobId id{};
-  for (size_t i = 0; i < id.size(); ++i) id[i] = static_cast<uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  for (size_t i = 0; i < id.size(); ++i)
+    id[i] = static_cast<uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
   return id;
 }
 
@@ -424,8 +371,8 @@ Test(s3_blobs, a_new_blob_is_one_create_if_absent_put_proved_by_its_hash) {
   std::string bytes = "an original's bytes";
   BlobId id = sha256_id(bytes);
   f.http.script = {reply(404), reply(200)};
-  SpanSource source(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                             bytes.size()));
+  SpanSource source(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
   auto put = put_blob(*f.client, id, source, 0x1234, Deadline::after_ms(5000));
   cr_assert(put.ok() && *put == PutResult::kCreated);
   cr_assert_eq(f.http.sent.size(), 2u);
@@ -463,15 +410,16 @@ Test(s3_blobs, a_large_blob_goes_in_checked_parts) {
   BlobId id = sha256_id(bytes);
   std::vector<Result<HttpResponse>> script;
   script.push_back(reply(404));
-  script.push_back(reply(200, "<InitiateMultipartUploadResult><UploadId>up&amp;1</UploadId>"
-                              "</InitiateMultipartUploadResult>"));
+  script.push_back(reply(200,
+                         "<InitiateMultipartUploadResult><UploadId>up&amp;1</UploadId>"
+                         "</InitiateMultipartUploadResult>"));
   for (int part = 1; part <= 5; ++part) {
     script.push_back(reply(200, "", {{"etag", "\"e" + std::to_string(part) + "\""}}));
   }
   script.push_back(reply(200, "<CompleteMultipartUploadResult/>"));
   f.http.script = script;
-  SpanSource source(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                             bytes.size()));
+  SpanSource source(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
   auto put = put_blob(*f.client, id, source, 0, Deadline::after_ms(5000));
   cr_assert(put.ok(), "%s", put.ok() ? "" : put.error().message.c_str());
   cr_assert_eq(f.http.sent.size(), 8u);
@@ -481,14 +429,17 @@ Test(s3_blobs, a_large_blob_goes_in_checked_parts) {
   for (int part = 1; part <= 5; ++part) {
     const auto& sent = f.http.sent[1 + part];
     cr_assert(sent.request.url.find("partNumber=" + std::to_string(part) + "&uploadId=up%261") !=
-                  std::string::npos, "%s", sent.request.url.c_str());
-    cr_assert_eq(*f.http.header(1 + part, "x-amz-content-sha256"), sha256_hex(std::span<const uint8_t>(
-        reinterpret_cast<const uint8_t*>(sent.body.data()), sent.body.size())));
+                  std::string::npos,
+              "%s", sent.request.url.c_str());
+    cr_assert_eq(*f.http.header(1 + part, "x-amz-content-sha256"),
+                 sha256_hex(std::span<const uint8_t>(
+                     reinterpret_cast<const uint8_t*>(sent.body.data()), sent.body.size())));
     joined += sent.body;
   }
   cr_assert(joined == bytes, "the parts are the bytes, in order");
-  cr_assert(f.http.sent[7].body.find("<Part><PartNumber>5</PartNumber><ETag>&quot;e5&quot;</ETag>") !=
-            std::string::npos, "%s", f.http.sent[7].body.c_str());
+  cr_assert(f.http.sent[7].body.find(
+                "<Part><PartNumber>5</PartNumber><ETag>&quot;e5&quot;</ETag>") != std::string::npos,
+            "%s", f.http.sent[7].body.c_str());
 }
 
 Test(s3_blobs, bytes_that_change_while_sent_are_never_stored) {
@@ -498,8 +449,9 @@ Test(s3_blobs, bytes_that_change_while_sent_are_never_stored) {
   ChangingSource source(bytes, kPartSize * 2);
   std::vector<Result<HttpResponse>> script;
   script.push_back(reply(404));
-  script.push_back(reply(200, "<InitiateMultipartUploadResult><UploadId>u</UploadId>"
-                              "</InitiateMultipartUploadResult>"));
+  script.push_back(reply(200,
+                         "<InitiateMultipartUploadResult><UploadId>u</UploadId>"
+                         "</InitiateMultipartUploadResult>"));
   for (int part = 1; part <= 5; ++part) script.push_back(reply(200, "", {{"etag", "\"e\""}}));
   script.push_back(reply(204));
   f.http.script = script;
@@ -509,8 +461,9 @@ Test(s3_blobs, bytes_that_change_while_sent_are_never_stored) {
             put.error().message.c_str());
   cr_assert_eq(f.http.sent.back().request.method, "DELETE", "the upload is aborted");
   for (const auto& sent : f.http.sent) {
-    cr_assert(sent.request.method != "POST" || sent.request.url.find("uploadId") == std::string::npos,
-              "never completed");
+    cr_assert(
+        sent.request.method != "POST" || sent.request.url.find("uploadId") == std::string::npos,
+        "never completed");
   }
   // A single PUT: the server's hash check refuses it.
   Fixture g;

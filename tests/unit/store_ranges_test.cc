@@ -3,8 +3,11 @@
 // checked when its last range lands, and ranges dropped like whole blobs.
 #include <criterion/criterion.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "log_stores.h"
@@ -185,4 +188,76 @@ Test(store_ranges, a_partial_record_round_trips_and_bad_ones_are_refused) {
   cr_assert(decoded && decoded->cached && decoded->partial == 0);
   cr_assert(held_bytes(BlobRecord{100, 7, 1, false, 40}) == 40);
   cr_assert(held_bytes(whole) == 100);
+}
+
+Test(store_ranges, a_check_of_ranges_not_all_held_changes_nothing) {
+  std::vector<uint8_t> bytes = large_bytes(7);
+  auto store = store_with_theirs(bytes);
+  BlobId id = sha256_of(bytes);
+  cr_assert(store->check_ranges(id).ok(), "none held");
+  cr_assert(store->cache_blob_range(id, 0, range_of(bytes, 0)).ok());
+  cr_assert(store->cache_blob_range(id, 2 * kRange, range_of(bytes, 2 * kRange)).ok());
+  Status checked = store->check_ranges(id);
+  cr_assert(checked.ok(), "two of three held: %s",
+            checked.ok() ? "" : checked.error().message.c_str());
+  cr_assert(cached(*store) == kRange + 12345 && *store->blob_cached(id) == false);
+  cr_assert(store->uncache_blob(id).ok());
+  cr_assert(store->check_ranges(id).ok(), "evicted: nothing dropped, no error");
+  cr_assert(cached(*store) == 0);
+  cr_assert(store->cache_blob_range(id, kRange, range_of(bytes, kRange)).ok());
+  cr_assert(store->check_ranges(id).ok() && *store->blob_cached(id) == false);
+}
+
+// Eviction and a refetch of other bytes between a check's read and its
+// verdict (another check, of the new bytes, under way): the verdict must not
+// cache bytes it did not read.
+Test(store_ranges, a_check_never_caches_bytes_dropped_and_fetched_anew_meanwhile) {
+  std::vector<uint8_t> bytes = large_bytes(8);
+  std::vector<uint8_t> tampered = bytes;
+  tampered[kRange + 7] ^= 0x5a;
+  auto store = store_with_theirs(bytes);
+  BlobId id = sha256_of(bytes);
+  std::mutex mutex;
+  std::condition_variable changed;
+  int calls = 0;
+  bool second_waiting = false;
+  bool released = false;
+  std::thread refetch;
+  store->on_range_check_read([&] {
+    std::unique_lock lock(mutex);
+    int call = ++calls;
+    if (call == 1) {
+      // The first check read the right bytes: now they are evicted, and
+      // other bytes fetched, whose own check waits here until this one ends.
+      refetch = std::thread([&] {
+        cr_assert(store->uncache_blob(id).ok());
+        for (uint64_t at = 0; at < bytes.size(); at += kRange) {
+          (void)store->cache_blob_range(id, at, range_of(tampered, at));
+        }
+      });
+      changed.wait(lock, [&] { return second_waiting; });
+    } else if (call == 2) {
+      second_waiting = true;
+      changed.notify_all();
+      changed.wait(lock, [&] { return released; });
+    }
+  });
+  // All three ranges in: the last one's check is the first call above.
+  for (uint64_t at = 0; at < bytes.size(); at += kRange) {
+    (void)store->cache_blob_range(id, at, range_of(bytes, at));
+  }
+  {
+    std::lock_guard lock(mutex);
+    released = true;
+  }
+  changed.notify_all();
+  refetch.join();
+  store->on_range_check_read({});
+  cr_assert(calls >= 2);
+  if (*store->blob_cached(id)) {
+    auto got = read(*store, bytes, 0, bytes.size());
+    cr_assert(got && *got == bytes, "cached bytes that are not the blob's");
+  }
+  cr_assert(*store->blob_cached(id) == false, "the tampered bytes are never cached");
+  cr_assert(store->check_ranges(id).ok());
 }
