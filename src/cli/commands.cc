@@ -27,6 +27,7 @@ constexpr Command kCommands[] = {
     {"export", "STORE DIR [--schema FILE]", run_export},
     {"check-bucket", "-o s3=BUCKET[/PREFIX][,s3_endpoint=URL][,s3_region=R][,s3_path_style]",
      run_check_bucket},
+    {"warm", "MOUNTPOINT [--budget SIZE] [--jobs N]", run_warm},
 };
 
 }  // namespace

@@ -46,5 +46,6 @@ int run_import(int argc, char** argv);
 int run_import_imageattach(int argc, char** argv);
 int run_export(int argc, char** argv);
 int run_check_bucket(int argc, char** argv);
+int run_warm(int argc, char** argv);
 
 }  // namespace iafs

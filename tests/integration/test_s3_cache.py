@@ -11,7 +11,9 @@ import re
 import threading
 import urllib.parse
 
+import harness
 import tcp_proxy
+from harness import run
 from s3_hosts import S3HostsCase, uncached_read, write_file
 from tiny_images import noise_png
 
@@ -134,3 +136,57 @@ class S3CacheTest(S3HostsCase):
         log = b.read_log()
         self.assertNotIn("do not hash", log)
         self.assertNotIn("wrong size", log)
+
+    def test_warm_reads_the_newest_originals_that_fit_in_the_cache(self):
+        a = self.host("a")
+        originals = {}
+        for i in range(12):  # ~200 kB each, oldest first
+            data = noise_png(256, seed=300 + i)
+            path = f"posts/{300 + i}/photos/0/original.png"
+            write_file(a.path(path), data)
+            originals[path] = data
+        newest_first = list(reversed(originals))
+        self.settled(a)
+        got = {}
+
+        def tap(_number, direction, data):
+            if direction == "request":
+                line = data.split(b"\r\n", 1)[0].decode("latin-1")
+                for path, body in originals.items():
+                    if "/b/" + hashlib.sha256(body).hexdigest() in line:  # not t/
+                        got[path] = got.get(path, 0) + 1
+
+        url = urllib.parse.urlsplit(self.rgw.endpoint)
+        proxy = tcp_proxy.TcpProxy(url.hostname, url.port or 80, tap=tap).start()
+        self.addCleanup(proxy.stop)
+        budget = 1_500_000  # 9/10 of it, 1.35 MB: the six newest
+        b = self.host("b", endpoint=proxy.endpoint, extra=(f"cache_size={budget}",))
+        self.wait_for("B sees every original", lambda: all(
+            os.path.exists(b.path(p)) for p in originals), timeout=10, mounts=(b,))
+        fit, total = [], 0
+        for path in newest_first:
+            if total + len(originals[path]) <= budget - budget // 10:
+                fit.append(path)
+                total += len(originals[path])
+        self.assertTrue(4 <= len(fit) < len(originals), len(fit))
+
+        out = run(harness.BINARY, "warm", b.mnt).stdout
+        self.assertIn(f"read {len(fit)} of {len(originals)} originals ({total} of ", out)
+        self.assertEqual(sorted(got), sorted(fit), "warm fetched exactly the newest that fit")
+        # They are served from B's cache now: no GET of them again.
+        got.clear()
+        self.assert_reads_exact(b, {p: originals[p] for p in fit}, seed=8)
+        self.assertEqual(got, {}, "a warmed original fetched again")
+        # The rest are fetched when read, as before.
+        older = newest_first[len(fit)]
+        self.assertEqual(uncached_read(b.path(older)), originals[older])
+        self.assertEqual(list(got), [older])
+
+        # --budget picks fewer, and a directory that is no mount is refused.
+        out = run(harness.BINARY, "warm", b.mnt, "--budget", str(len(originals[fit[0]]))).stdout
+        self.assertIn("read 1 of 12 originals", out)
+        bad = run(harness.BINARY, "warm", b.mnt, "--jobs", "0", check=False)
+        self.assertEqual(bad.returncode, 2)
+        bad = run(harness.BINARY, "warm", self.tmp, check=False)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("not an ImageAttachFS mount", bad.stderr)
