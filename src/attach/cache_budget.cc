@@ -1,6 +1,7 @@
 #include "attach/cache_budget.h"
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include "base/clock.h"
@@ -60,7 +61,10 @@ CacheBudget::Hold::~Hold() {
     auto it = cache_.holds_.find(id_);
     if (--it->second == 0) cache_.holds_.erase(it);
   }
-  cache_.used(id_);
+  try {
+    cache_.used(id_);
+  } catch (...) {  // bad_alloc: only the note of its use is lost
+  }
 }
 
 size_t CacheBudget::noted() {
@@ -81,13 +85,20 @@ Status CacheBudget::run_once() {
     int64_t used_ns = 0;
   };
   std::vector<Candidate> candidates;
+  uint64_t held = 0;  // the bytes of originals reads hold: kept, over the budget if need be
   {
     std::map<BlobId, int64_t> noted;
+    std::set<BlobId> holding;
     {
       std::lock_guard lock(mutex_);
       noted = uses_;
+      for (const auto& [id, _] : holds_) holding.insert(id);
     }
     Status scanned = store_.scan_cached_originals([&](const BlobId& id, uint64_t size) {
+      if (holding.contains(id)) {
+        held += size;
+        return true;
+      }
       auto it = noted.find(id);
       int64_t used = it == noted.end() ? 0 : it->second;
       // Checked again before it is evicted (holds_).
@@ -96,6 +107,8 @@ Status CacheBudget::run_once() {
     });
     if (!scanned) return scanned.error();
   }
+  if (held >= excess) return Status::Ok();
+  excess -= held;
   std::sort(candidates.begin(), candidates.end(),
             [](const Candidate& a, const Candidate& b) { return a.used_ns < b.used_ns; });
   uint64_t freed = 0;

@@ -185,13 +185,25 @@ Status ImageSets::read_fetched(const BlobId& id, uint64_t size, uint64_t offset,
   // store whether they are costs a transaction. A read that finds them gone
   // (never fetched, or dropped by cache_size) fetches them and reads again.
   constexpr int kAttempts = 4;
+  Status status = read();  // one snapshot: eviction cannot cut it short
+  if (status) {
+    if (cache_ != nullptr) cache_->used(id);
+    return status;
+  }
   std::optional<CacheBudget::Hold> hold;  // not evicted between fetch and read
   if (cache_ != nullptr) hold.emplace(*cache_, id);
-  Status status = read();
+  bool read_cached = false;
   for (int attempt = 0; !status && attempt < kAttempts; ++attempt) {
     auto cached = store_.blob_cached(id);
-    if (!cached || *cached) return status;  // the bytes are here: a real error
-    if (Status fetched = committer_.fetch(id, size, offset, length); !fetched) return fetched;
+    if (!cached) return status;
+    if (*cached) {
+      // Cached whole (and checked) since the read that failed: read it
+      // again, once; a read of cached bytes that fails is a real error.
+      if (read_cached) return status;
+      read_cached = true;
+    } else if (Status fetched = committer_.fetch(id, size, offset, length); !fetched) {
+      return fetched;
+    }
     status = read();
   }
   return status;

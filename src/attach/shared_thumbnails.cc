@@ -69,7 +69,7 @@ Result<SharedThumbnail> ImageSets::thumbnail_of(const SetRecord& original,
     Status read = read_fetched(original.blob, original.size, 0, original.size, [&]() -> Status {
       auto checked = store_.blob_cached(original.blob);
       if (!checked) return checked.error();
-      if (!*checked) return make_error(ErrorCode::kNotFound, "not all checked yet");
+      if (!*checked) return make_error(ErrorCode::kIo, "its bytes are not all checked yet");
       return store_.read_blob_into(original.blob, bytes);
     });
     if (!read) {

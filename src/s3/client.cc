@@ -51,7 +51,10 @@ uint64_t object_size(const HttpResponse& response) {
 // The first byte of a ranged GET's answer ("bytes 0-9/1234"), if it is one.
 std::optional<uint64_t> range_start(const HttpResponse& response) {
   const std::string* range = response.header("content-range");
-  if (range == nullptr || !range->starts_with("bytes ")) return std::nullopt;
+  // "bytes=" is not the standard's, but some servers send it.
+  if (range == nullptr || !(range->starts_with("bytes ") || range->starts_with("bytes="))) {
+    return std::nullopt;
+  }
   size_t dash = range->find('-');
   if (dash == std::string::npos) return std::nullopt;
   return parse_canonical_decimal(range->substr(6, dash - 6), UINT64_MAX);

@@ -106,6 +106,7 @@ Status Store::verify_stored(StoreTxn& txn, const BlobId& id, uint64_t stored_siz
   if (same) return Status::Ok();
   log_error("blob " + blob_id_hex(id) + ": stored bytes differ from their id; replaced");
   if (Status s = blobs_->remove(txn, id, stored_size); !s) return s;
+  dropping(id);
   count_cached(-1, stored_size);
   count_cached(+1, bytes.size());
   return blobs_->put(txn, id, bytes);
@@ -129,6 +130,7 @@ Status Store::free_unreferenced(StoreTxn& txn, const BlobId& id) {
   if ((*record)->refs > 0 || pins_.count(id) > 0) return Status::Ok();
   count_cached(-1, held_bytes(**record));
   if (Status s = blobs_->remove(txn, id, (*record)->size); !s) return s;
+  dropping(id);
   return txn.del(txn.dbs().blobs, id);
 }
 

@@ -3,7 +3,6 @@
 // or libvips. Reference counts of blobs are its own business.
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -365,8 +364,13 @@ class Store {
   Status start_counting_cached(StoreTxn& txn, bool afresh = false);
   void count_cached(int sign, uint64_t size) {
     totals_delta_.cached_bytes += sign * static_cast<int64_t>(size);
-    if (sign < 0 && size != 0) dropped_.fetch_add(1, std::memory_order_relaxed);
   }
+  // The open write transaction drops the bytes (or ranges) of blob `id`.
+  void dropping(const BlobId& id) { dropped_ids_.push_back(id); }
+  // After a commit: counts its drops for the checks of those blobs under way.
+  void published_drops();
+  // How many drops of blob `id` were committed since its check began.
+  uint64_t drops_of(const BlobId& id);
   // Computes the totals by one walk when the metadata holds none (a store
   // made before they were kept, or after fsck --repair dropped them).
   Status ensure_totals();
@@ -396,10 +400,14 @@ class Store {
   // While a log entry's op is applied: the revision its changes take
   // (seq·2^16 + the op's position), the same on every host (writer_mutex_).
   uint64_t logged_revision_ = 0;
-  // Counts the write transactions that dropped cached bytes: a check of a
-  // blob's ranges read outside one knows by it whether the bytes it read
-  // may have been dropped (and fetched anew) before it wrote its verdict.
-  std::atomic<uint64_t> dropped_{0};
+  std::vector<BlobId> dropped_ids_;  // blobs the open write txn drops bytes of (writer_mutex_)
+  // The checks of ranges under way (check_ranges, read outside any write
+  // transaction): per blob, how many run and how many drops of its bytes
+  // were committed since the first began, by which a check knows whether
+  // the bytes it read may have been dropped (and fetched anew) before it
+  // writes its verdict. Counted after each commit, under writer_mutex_.
+  std::mutex checks_mutex_;  // after writer_mutex_
+  std::map<BlobId, std::pair<int, uint64_t>> checks_;
   std::function<void()> range_check_hook_;
 };
 
@@ -418,12 +426,14 @@ auto Store::write(Change&& change) -> decltype(change(std::declval<StoreTxn&>())
   if (read_only_) return make_error(ErrorCode::kReadOnly, "the store is mounted read-only");
   std::lock_guard writer(writer_mutex_);
   pending_free_.clear();
+  dropped_ids_.clear();
   totals_delta_ = {};
   StoreTxn txn(*env_, true);
   if (!txn.ok()) return txn.error();
   auto result = change(txn);
   if (!status_of(result)) return result;
   if (Status s = commit(txn); !s) return s.error();
+  if (!dropped_ids_.empty()) published_drops();
   return result;
 }
 

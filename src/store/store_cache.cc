@@ -109,6 +109,7 @@ Status Store::uncache_blob(const BlobId& id) {
     // A read that began before this commit still reads its snapshot of the
     // bytes; one after it finds them missing and fetches them again.
     if (Status s = blobs_->remove(txn, id, record.size); !s) return s;
+    dropping(id);
     count_cached(-1, held_bytes(record));
     record.cached = false;
     record.partial = 0;
@@ -192,10 +193,38 @@ Status Store::cache_blob_range(const BlobId& id, uint64_t offset, std::span<cons
   return check_ranges(id);
 }
 
+void Store::published_drops() {
+  std::lock_guard lock(checks_mutex_);
+  for (const BlobId& id : dropped_ids_) {
+    auto it = checks_.find(id);
+    if (it != checks_.end()) ++it->second.second;
+  }
+  dropped_ids_.clear();
+}
+
+uint64_t Store::drops_of(const BlobId& id) {
+  std::lock_guard lock(checks_mutex_);
+  auto it = checks_.find(id);
+  return it == checks_.end() ? 0 : it->second.second;
+}
+
 Status Store::check_ranges(const BlobId& id) {
+  {
+    std::lock_guard lock(checks_mutex_);
+    ++checks_[id].first;
+  }
+  struct Done {
+    Store& store;
+    const BlobId& id;
+    ~Done() {
+      std::lock_guard lock(store.checks_mutex_);
+      auto it = store.checks_.find(id);
+      if (--it->second.first == 0) store.checks_.erase(it);
+    }
+  } done{*this, id};
   constexpr int kAttempts = 3;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    uint64_t dropped_before = dropped_.load(std::memory_order_acquire);
+    uint64_t drops_before = drops_of(id);
     uint64_t size = 0;
     uint64_t xxh3 = 0;
     {
@@ -220,17 +249,21 @@ Status Store::check_ranges(const BlobId& id) {
         }
       });
     }
-    bool same = read && sha.finish() == id && check.finish() == xxh3;
     if (range_check_hook_) range_check_hook_();
+    if (!read) {
+      if (drops_of(id) != drops_before) continue;  // dropped under the read: again
+      return read;                                 // not a verdict on the bytes: nothing dropped
+    }
+    bool same = sha.finish() == id && check.finish() == xxh3;
     bool dropped = false;
     bool moved_on = false;
-    Status done = write([&](StoreTxn& txn) -> Status {
+    Status written = write([&](StoreTxn& txn) -> Status {
       auto found = get_record<BlobRecord>(txn, txn.dbs().blobs, id);
       if (!found) return found.error();
       if (!*found || (*found)->cached || (*found)->partial != (*found)->size) return Status::Ok();
-      // Bytes dropped since the read began, maybe these (and fetched again):
+      // Its bytes dropped since the read began (and maybe fetched again):
       // the verdict may be of other bytes than those stored now.
-      if (dropped_.load(std::memory_order_acquire) != dropped_before) {
+      if (drops_of(id) != drops_before) {
         moved_on = true;
         return Status::Ok();
       }
@@ -239,20 +272,22 @@ Status Store::check_ranges(const BlobId& id) {
         record.cached = true;
       } else {
         if (Status s = blobs_->remove(txn, id, record.size); !s) return s;
+        dropping(id);
         count_cached(-1, record.size);
         dropped = true;
       }
       record.partial = 0;
       return txn.put(txn.dbs().blobs, id, encode_record(record));
     });
-    if (!done) return done;
+    if (!written) return written;
     if (dropped) {
       return make_error(ErrorCode::kIo, "blob " + blob_id_hex(id) +
                                             ": the ranges fetched do not hash to it: dropped");
     }
     if (!moved_on) return Status::Ok();
   }
-  return Status::Ok();
+  return make_error(ErrorCode::kIo, "blob " + blob_id_hex(id) +
+                                        ": its ranges were dropped again and again while checked");
 }
 
 }  // namespace iafs

@@ -1,7 +1,6 @@
 #include "sync/blob_fetches.h"
 
 #include <algorithm>
-#include <exception>
 #include <span>
 #include <string>
 
@@ -36,10 +35,17 @@ Status BlobFetches::fetch(const BlobId& id, uint64_t size, uint64_t offset, uint
   if (!missing) return missing.error();
   for (uint64_t at : *missing) {
     if (Status s = shared(id, at, [&] { return fetch_range(id, size, at); }); !s) return s;
+    // A server that ignores Range answered with it all, now cached whole.
+    auto cached = store_.blob_cached(id);
+    if (!cached) return cached.error();
+    if (*cached) return Status::Ok();
   }
   // A whole read (a resize) has the whole checked first: its ranges may all
-  // be in unchecked (the check after the last one was cut short).
-  if (offset == 0 && length >= size) return store_.check_ranges(id);
+  // be in unchecked (the check after the last one was cut short). One check
+  // at a time per blob (the flight at `size`, where no range starts).
+  if (offset == 0 && length >= size) {
+    return shared(id, size, [&] { return store_.check_ranges(id); });
+  }
   return Status::Ok();
 }
 
@@ -58,18 +64,28 @@ Status BlobFetches::shared(const BlobId& id, uint64_t at, const std::function<St
     landed_.wait(lock, [&] { return flight->done; });
     return flight->status;
   }
-  Status status = Status::Ok();
+  // The flight ends on every way out, an exception included: its followers
+  // must never wait for ever.
+  struct Land {
+    BlobFetches& fetches;
+    const std::shared_ptr<Flight>& flight;
+    std::pair<BlobId, uint64_t> key;
+    ~Land() {
+      std::lock_guard lock(fetches.mutex_);
+      flight->done = true;
+      fetches.flights_.erase(key);
+      fetches.landed_.notify_all();
+    }
+  };
+  Land land{*this, flight, {id, at}};
+  Status status = make_error(ErrorCode::kIo, "s3: the fetch of " + blob_id_hex(id) + " failed");
   try {
     status = get();
-  } catch (const std::exception& e) {  // bad_alloc: the followers must not wait forever
-    status = make_error(ErrorCode::kIo, "s3: fetch of " + blob_id_hex(id) + ": " + e.what());
+  } catch (...) {  // bad_alloc: the fetch failed, with the error made before it
   }
   std::lock_guard lock(mutex_);
-  flight->status = status;
-  flight->done = true;
-  flights_.erase({id, at});
-  landed_.notify_all();
-  return status;
+  flight->status = std::move(status);
+  return flight->status;
 }
 
 Status BlobFetches::fetch_whole(const BlobId& id, uint64_t size) {
