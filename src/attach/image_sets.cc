@@ -273,7 +273,10 @@ Result<ApplyOutcome> ImageSets::remove_original(const ImagePath& path) {
 
 Status ImageSets::remove_thumbnail(const ImagePath& path, pid_t remover) {
   if (Status s = writable("remove"); !s) return s;
-  Status removed = store_.remove_thumbnail(path.set, path.thumbnail);
+  // On a bucket, every host's copy goes and the object gets a new key.
+  Status removed = committer_.shares_thumbnails()
+                       ? drop_shared_thumbnail(path)
+                       : store_.remove_thumbnail(path.set, path.thumbnail);
   if (removed) removed_thumbnails_.removed(remover, path);
   return removed;
 }

@@ -307,6 +307,13 @@ class ImageSets {
   // (shared_thumbnails.cc): another host's, or resized here (took_ns: how
   // long; 0 when not resized here). `replaced`: the original's bytes went
   // while they were read.
+  // The key of the thumbnail object of `original` under `spec` and `quality`
+  // now: of its generation (shared_thumbnails.cc).
+  Result<std::string> current_thumbnail_key(const SetRecord& original, const ThumbnailSpec& spec,
+                                            int quality);
+  // rm of a thumbnail on a bucket's store: a DropThumb in the log, then a
+  // DELETE of the generation it ends.
+  Status drop_shared_thumbnail(const ImagePath& path);
   Result<SharedThumbnail> thumbnail_of(const SetRecord& original, const ThumbnailSpec& spec,
                                        const ThumbnailPlan& plan,
                                        const AttachmentSchema& attachment, int64_t& took_ns,

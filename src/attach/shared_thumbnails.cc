@@ -1,6 +1,8 @@
 // ImageSets: a thumbnail's bytes, another host's or made here.
 #include "attach/shared_thumbnails.h"
 
+#include <algorithm>
+
 #include "attach/image_sets.h"
 #include "base/clock.h"
 #include "image/image.h"
@@ -8,6 +10,7 @@
 #include "imageattachfs/format.h"
 #include "imageattachfs/recipe.h"
 #include "log/log.h"
+#include "path/path.h"
 #include "store/hashing.h"
 
 namespace iafs {
@@ -22,13 +25,60 @@ std::string thumbnail_recipe_text(const ThumbnailSpec& spec, int quality,
   return text;
 }
 
-std::string shared_thumbnail_key(const BlobId& original, const ThumbnailSpec& spec, int quality,
-                                 const std::optional<FocalPoint>& focus) {
+SharedThumbnailName shared_thumbnail_name(const BlobId& original, const ThumbnailSpec& spec,
+                                          int quality, const std::optional<FocalPoint>& focus) {
   std::string recipe = thumbnail_recipe_text(spec, quality, focus);
   std::string recipe_hash = blob_id_hex(
       sha256_of(std::span(reinterpret_cast<const uint8_t*>(recipe.data()), recipe.size())));
-  return "t/" + blob_id_hex(original) + "/" + recipe_hash.substr(0, 16) + "/" +
-         thumbnail_name(spec);
+  return SharedThumbnailName{original, recipe_hash.substr(0, 16), thumbnail_name(spec)};
+}
+
+std::string shared_thumbnail_key(const SharedThumbnailName& name, uint64_t gen) {
+  std::string key = "t/" + blob_id_hex(name.original) + "/" + name.recipe + "/" + name.name;
+  if (gen != 0) {
+    std::string digits = std::to_string(gen);
+    key += "~" + std::string(20 - std::min<size_t>(20, digits.size()), '0') + digits;
+  }
+  return key;
+}
+
+std::string shared_thumbnail_key(const BlobId& original, const ThumbnailSpec& spec, int quality,
+                                 const std::optional<FocalPoint>& focus) {
+  return shared_thumbnail_key(shared_thumbnail_name(original, spec, quality, focus));
+}
+
+Result<std::string> ImageSets::current_thumbnail_key(const SetRecord& original,
+                                                     const ThumbnailSpec& spec, int quality) {
+  SharedThumbnailName name = shared_thumbnail_name(original.blob, spec, quality, original.focus);
+  auto gen = store_.thumb_gen(name.original, name.recipe, name.name);
+  if (!gen) return gen.error();
+  return shared_thumbnail_key(name, *gen);
+}
+
+Status ImageSets::drop_shared_thumbnail(const ImagePath& path) {
+  const AttachmentSchema* attachment = attachment_of(path.set);
+  if (attachment == nullptr) return make_error(ErrorCode::kNotFound, "unknown attachment");
+  auto record = store_.get_set(path.set);
+  if (!record) return record.error();
+  if (!*record) return make_error(ErrorCode::kNotFound, "the set holds no original");
+  const ThumbnailSpec& spec = path.thumbnail;
+  int quality =
+      spec.fit == ThumbFit::kLqip ? kLqipQuality : attachment->thumbnails.quality_for(spec.format);
+  SharedThumbnailName name =
+      shared_thumbnail_name((*record)->blob, spec, quality, (*record)->focus);
+  auto gen = store_.thumb_gen(name.original, name.recipe, name.name);
+  if (!gen) return gen.error();
+  std::string ended = shared_thumbnail_key(name, *gen);
+  auto applied =
+      committer_.commit(Op{DropThumb{name.original, name.recipe, name.name, path.set}, now_ns()});
+  if (!applied) return applied.error();
+  log_info("thumbnail " + path_string(path) + ": dropped on every host; " + ended + " ended");
+  // No host reads that generation any more (SCALEOUT.md §5): a DELETE that
+  // fails leaves it to the original's garbage collection.
+  if (Status s = committer_.delete_thumbnail(ended); !s) {
+    log_warning("thumbnail " + ended + ": not deleted: " + s.error().message);
+  }
+  return Status::Ok();
 }
 
 namespace {
@@ -51,9 +101,11 @@ Result<SharedThumbnail> ImageSets::thumbnail_of(const SetRecord& original,
   int quality =
       spec.fit == ThumbFit::kLqip ? kLqipQuality : attachment.thumbnails.quality_for(spec.format);
   bool shared = committer_.shares_thumbnails();
-  std::string key =
-      shared ? shared_thumbnail_key(original.blob, spec, quality, original.focus) : "";
+  std::string key;
   if (shared) {
+    auto current = current_thumbnail_key(original, spec, quality);
+    if (!current) return current.error();
+    key = std::move(*current);
     auto found = committer_.find_thumbnail(key);
     if (found && *found) return std::move(**found);
     if (!found) log_warning("thumbnail " + key + ": " + found.error().message + ": made here");

@@ -3,6 +3,7 @@
 // recipe, so that the first host's bytes are every host's.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -17,7 +18,18 @@ namespace iafs {
 std::string thumbnail_recipe_text(const ThumbnailSpec& spec, int quality,
                                   const std::optional<FocalPoint>& focus);
 
-// "t/<original's sha256>/<16 hex of the recipe text's sha256>/<canonical name>".
+// The parts of a thumbnail object's key: the original's bytes, 16 hex
+// digits of the recipe text's SHA-256, and the canonical name.
+struct SharedThumbnailName {
+  BlobId original{};
+  std::string recipe;
+  std::string name;
+};
+SharedThumbnailName shared_thumbnail_name(const BlobId& original, const ThumbnailSpec& spec,
+                                          int quality, const std::optional<FocalPoint>& focus);
+// "t/<original's sha256>/<recipe>/<name>", and "~<gen:020>" after it once a
+// drop_thumb at seq `gen` gave the object a new generation.
+std::string shared_thumbnail_key(const SharedThumbnailName& name, uint64_t gen = 0);
 std::string shared_thumbnail_key(const BlobId& original, const ThumbnailSpec& spec, int quality,
                                  const std::optional<FocalPoint>& focus);
 

@@ -57,6 +57,13 @@ class RemoteChanges {
     changes_.moved_dirs.push_back(image_set_path(c.from, multiple(c.from)));
     changes_.moved_dirs.push_back(image_set_path(c.to, multiple(c.to)));
   }
+  void add_change(const DropThumb& c, const ApplyOutcome& o) {
+    if (!c.set) return;
+    ImagePath thumbs = thumb_dir_path(*c.set, multiple(*c.set));
+    for (const ThumbnailSpec& spec : o.dropped_thumbnails) {
+      changes_.names.emplace_back(thumbs, thumbnail_name(spec));
+    }
+  }
   void add_change(const SetDirMtime& c, const ApplyOutcome& /*outcome*/) {
     if (auto dir = parse_path(c.dir, schema_)) changes_.attributes.push_back(*dir);
   }

@@ -61,6 +61,8 @@ class Committer {
   virtual Result<std::optional<SharedThumbnail>> find_thumbnail(const std::string& /*key*/) {
     return std::optional<SharedThumbnail>();
   }
+  // Deletes the thumbnail object at `key` (a generation a drop_thumb ended).
+  virtual Status delete_thumbnail(const std::string& /*key*/) { return Status::Ok(); }
   // Offers `mine` under `key`: nullopt when it is the thumbnail every host
   // serves, else the one another host made first.
   virtual Result<std::optional<SharedThumbnail>> share_thumbnail(const std::string& /*key*/,

@@ -173,6 +173,16 @@ std::optional<ThumbnailSpec> decode_thumbnail_spec(std::span<const uint8_t> thum
   return spec;
 }
 
+Key thumb_gen_key(const BlobId& original, std::string_view recipe, std::string_view name) {
+  Key key;
+  key.reserve(sizeof(kThumbGenPrefix) + original.size() + recipe.size() + name.size());
+  for (uint8_t byte : kThumbGenPrefix) key.push_back(byte);
+  key.insert(key.end(), original.begin(), original.end());
+  key.insert(key.end(), recipe.begin(), recipe.end());
+  key.insert(key.end(), name.begin(), name.end());
+  return key;
+}
+
 Key dir_mtime_key(std::string_view dir) {
   Key key;
   key.reserve(sizeof(kDirMtimePrefix) + dir.size());

@@ -31,6 +31,12 @@ inline constexpr uint8_t kTotalsKey[] = {'t', 'o', 't', 'a', 'l', 's'};
 inline constexpr uint8_t kDirMtimePrefix[] = {'d', 'i', 'r', '-', 'm', 't', 'i', 'm', 'e', 0};
 Key dir_mtime_key(std::string_view dir);
 
+// The meta key of a thumbnail object's generation on a bucket (DropThumb,
+// store_thumb_gen.cc): this prefix, the original's sha, the recipe's 16 hex
+// digits and the name. Its value is the u64 BE seq of its last drop_thumb.
+inline constexpr uint8_t kThumbGenPrefix[] = {'t', 'g', 'e', 'n', 0};
+Key thumb_gen_key(const BlobId& original, std::string_view recipe, std::string_view name);
+
 // The prefix of every set key of a type.
 Key type_prefix(std::string_view type);
 // The prefix of every set key of an entity.

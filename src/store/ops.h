@@ -77,8 +77,21 @@ struct SetDirMtime {
   int64_t mtime_ns = 0;
 };
 
+// rm thumb/NAME on a bucket's store (SCALEOUT.md §3, §5): the thumbnail
+// object of `original`'s bytes under `recipe` and `name` takes a new
+// generation, the seq of the entry holding this op (its key gains
+// "~<seq:020>"), and every host drops its copy of `set`'s (the set the
+// remover named, when given).
+struct DropThumb {
+  BlobId original{};
+  std::string recipe;  // 16 hex digits of the canonical recipe's SHA-256
+  std::string name;    // the thumbnail's name in the key ("300.jpg")
+  std::optional<ImageSetKey> set;
+};
+
 struct Op {
-  std::variant<AttachOriginal, RemoveSet, MoveSet, SetMtime, SetCreated, SetFocus, SetDirMtime>
+  std::variant<AttachOriginal, RemoveSet, MoveSet, SetMtime, SetCreated, SetFocus, SetDirMtime,
+               DropThumb>
       change;
   int64_t time_ns = 0;  // when the op was made (ns since the epoch, UTC)
 };

@@ -194,8 +194,10 @@ Result<ApplyOutcome> Store::apply_in(StoreTxn& txn, const Op& op, const BlobSour
           return apply_created(txn, change);
         } else if constexpr (std::is_same_v<T, SetFocus>) {
           return apply_focus(txn, change);
-        } else {
+        } else if constexpr (std::is_same_v<T, SetDirMtime>) {
           return apply_dir_mtime(txn, change);
+        } else {
+          return apply_drop_thumb(txn, change);
         }
       },
       op.change);

@@ -251,6 +251,10 @@ class Store {
   Status scan_cached_originals(const std::function<bool(const BlobId&, uint64_t)>& fn);
 
   Result<std::optional<SetRecord>> get_set(const ImageSetKey& set);
+  // The generation of a bucket's thumbnail object (store_thumb_gen.cc): the
+  // seq of its last drop_thumb, 0 when none.
+  Result<uint64_t> thumb_gen(const BlobId& original, std::string_view recipe,
+                             std::string_view name);
   Result<std::optional<ThumbRecord>> get_thumbnail(const ImageSetKey& set,
                                                    const ThumbnailSpec& spec);
 
@@ -383,6 +387,7 @@ class Store {
   Result<ApplyOutcome> apply_created(StoreTxn& txn, const SetCreated& op);
   Result<ApplyOutcome> apply_focus(StoreTxn& txn, const SetFocus& op);
   Result<ApplyOutcome> apply_dir_mtime(StoreTxn& txn, const SetDirMtime& op);
+  Result<ApplyOutcome> apply_drop_thumb(StoreTxn& txn, const DropThumb& op);
   Result<ApplyOutcome> apply_in(StoreTxn& txn, const Op& op, const BlobSource* blob_bytes);
   Result<ApplyOutcome> apply_logged_op(StoreTxn& txn, const LoggedOp& op, const LoggedEntry& entry);
   // A GC step of `entry`, and an attach's GC rules.

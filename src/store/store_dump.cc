@@ -3,7 +3,8 @@
 //   u32 BE n | u8 table | u16 BE key length | key | value   (n: the bytes after it)
 // tables in this order, keys ascending within each: 'd' the directory mtimes
 // (their meta keys), 'g' garbage collection's state (its meta keys,
-// store_gc.cc), 's' the image sets, 'b' the blob record of each
+// store_gc.cc), 'n' the thumbnail objects' generations (their meta keys,
+// store_thumb_gen.cc), 's' the image sets, 'b' the blob record of each
 // original the sets name (refs counted from the sets, not cached). It holds
 // nothing local (thumbnails, cached bytes, revisions of this host), so every
 // host at one cursor dumps the same bytes.
@@ -18,9 +19,10 @@ namespace {
 
 constexpr uint8_t kDirTable = 'd';
 constexpr uint8_t kGcTable = 'g';
+constexpr uint8_t kGenTable = 'n';
 constexpr uint8_t kSetTable = 's';
 constexpr uint8_t kBlobTable = 'b';
-const uint8_t kTableOrder[] = {kDirTable, kGcTable, kSetTable, kBlobTable};
+const uint8_t kTableOrder[] = {kDirTable, kGcTable, kGenTable, kSetTable, kBlobTable};
 const uint8_t kGcPrefix[] = {'g', 'c', '-'};
 
 // Appends records to parts of at most `part_bytes` (a part holds one record at least).
@@ -109,6 +111,12 @@ Status check_stream(const std::vector<StreamRecord>& records, StoreTotals& total
           (horizon ? record.value.size() != 8 : record.value.size() < 16)) {
         return bad_stream("a bad gc record");
       }
+    } else if (record.table == kGenTable) {
+      if (!has_prefix(record.key, kThumbGenPrefix) ||
+          record.key.size() <= sizeof(kThumbGenPrefix) + sizeof(BlobId) + 16 ||
+          record.value.size() != 8) {
+        return bad_stream("a bad thumbnail generation");
+      }
     } else if (record.table == kSetTable) {
       auto set = decode_record<SetRecord>(record.value);
       if (!decode_set_key(record.key) || !set) return bad_stream("a bad set record");
@@ -170,6 +178,11 @@ Result<DerivedDump> Store::dump_derived(size_t part_bytes) {
     if (Status s = out.add(kGcTable, dirs.key(), dirs.value()); !s) return s.error();
   }
   if (!at) return at.error();
+  for (at = dirs.seek(kThumbGenPrefix); at && *at && has_prefix(dirs.key(), kThumbGenPrefix);
+       at = dirs.next()) {
+    if (Status s = out.add(kGenTable, dirs.key(), dirs.value()); !s) return s.error();
+  }
+  if (!at) return at.error();
   std::map<BlobId, uint32_t> refs;
   Status walked = for_each_set(txn, [&](std::span<const uint8_t> key,
                                         std::span<const uint8_t> value, const SetRecord& record) {
@@ -206,6 +219,7 @@ Status Store::load_derived(const LogCursor& at, const std::vector<std::string>& 
     }
     if (Status s = drop_meta_prefix(txn, kDirMtimePrefix); !s) return s;
     if (Status s = drop_meta_prefix(txn, kGcPrefix); !s) return s;
+    if (Status s = drop_meta_prefix(txn, kThumbGenPrefix); !s) return s;
     for (const StreamRecord& record : *records) {
       MDB_dbi dbi = record.table == kSetTable    ? dbs.sets
                     : record.table == kBlobTable ? dbs.blobs

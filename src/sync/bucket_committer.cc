@@ -58,7 +58,6 @@ Result<LoggedEntry> logged_entry(const Entry& entry, const std::string& sha256_h
   out.host = entry.host;
   out.ops.reserve(entry.ops.size());
   for (const LogOp& op : entry.ops) {
-    Status known = Status::Ok();
     LoggedOp logged;
     logged.op.time_ns = entry.time_ns;
     logged.original_ext = op.ext;
@@ -66,12 +65,7 @@ Result<LoggedEntry> logged_entry(const Entry& entry, const std::string& sha256_h
     std::visit(
         [&](const auto& change) {
           using T = std::decay_t<decltype(change)>;
-          if constexpr (std::is_same_v<T, DropThumb>) {
-            known = make_error(ErrorCode::kNotSupported,
-                               "log entry " + std::to_string(entry.seq) +
-                                   " holds an op (drop_thumb) this version does not apply: "
-                                   "upgrade this host");
-          } else if constexpr (std::is_same_v<T, GcStep>) {
+          if constexpr (std::is_same_v<T, GcStep>) {
             static constexpr GcOp::Kind kKinds[] = {GcOp::Kind::kCondemn, GcOp::Kind::kSweep,
                                                     GcOp::Kind::kSwept};
             logged.gc =
@@ -81,7 +75,6 @@ Result<LoggedEntry> logged_entry(const Entry& entry, const std::string& sha256_h
           }
         },
         op.change);
-    if (!known) return known.error();
     out.ops.push_back(std::move(logged));
   }
   return out;
@@ -157,6 +150,10 @@ Status BucketCommitter::wait_for_sweep(const BlobId& id, int64_t deadline) {
 
 Status BucketCommitter::fetch(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length) {
   return fetches_.fetch(id, size, offset, length);
+}
+
+Status BucketCommitter::delete_thumbnail(const std::string& key) {
+  return client_.remove(key, s3::Deadline::after_ms(kThumbnailMs));
 }
 
 Result<std::optional<SharedThumbnail>> BucketCommitter::find_thumbnail(const std::string& key) {

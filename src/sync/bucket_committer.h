@@ -42,6 +42,7 @@ class BucketCommitter final : public Committer, public LogApplier {
   // sha256, width, height and created time as object metadata (SCALEOUT §6).
   bool shares_thumbnails() const override { return true; }
   Result<std::optional<SharedThumbnail>> find_thumbnail(const std::string& key) override;
+  Status delete_thumbnail(const std::string& key) override;
   Result<std::optional<SharedThumbnail>> share_thumbnail(const std::string& key,
                                                          const SharedThumbnail& mine) override;
 

@@ -115,6 +115,7 @@ void write_change(Object& o, const LogOp& op) {
           o.text("orig", blob_id_hex(c.original));
           o.text("recipe", c.recipe);
           o.text("name", c.name);
+          if (c.set) write_set(o, "set", *c.set);
         } else {
           static constexpr std::array<std::string_view, 3> kGcNames = {"condemn", "sweep", "swept"};
           o.text("op", kGcNames.at(static_cast<size_t>(c.kind)));

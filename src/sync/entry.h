@@ -23,13 +23,6 @@ namespace iafs::sync {
 constexpr size_t kMaxEntryBytes = 1 << 20;
 constexpr size_t kMaxEntryOps = 1000;
 
-// rm thumb/NAME: every host drops its copy; the key gets a new generation.
-struct DropThumb {
-  BlobId original{};
-  std::string recipe;  // 16 hex digits of the canonical recipe's SHA-256
-  std::string name;    // the canonical geometry ("300x187.jpg")
-};
-
 // A step of garbage collection across hosts (SCALEOUT.md §9).
 struct GcStep {
   enum class Kind : uint8_t { kCondemn, kSweep, kSwept };
@@ -43,7 +36,7 @@ struct GcStep {
 struct LogOp {
   uint64_t id = 0;  // 64 random bits, for tracing and the pending table
   std::variant<AttachOriginal, RemoveSet, MoveSet, SetMtime, SetCreated, SetFocus, SetDirMtime,
-               DropThumb, GcStep>
+               DropThumb, GcStep>  // DropThumb: store/ops.h
       change;
   // attach: the writer's cursor when it found the blob in the bucket (GC).
   uint64_t checked = 0;

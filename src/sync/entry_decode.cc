@@ -206,10 +206,16 @@ LogOp op_of(const Json& json, size_t index) {
     id(f);
     op.change = SetDirMtime{f.text("dir"), f.big("mtime_ns")};
   } else if (name == "drop_thumb") {
-    Fields f(json, what, {"id", "op", "orig", "recipe", "name"});
+    Fields f(json, what, {"id", "op", "orig", "recipe", "name", "set"});
     id(f);
-    op.change =
-        DropThumb{blob_of(f.text("orig"), f.field("orig")), f.text("recipe"), f.text("name")};
+    DropThumb drop{blob_of(f.text("orig"), f.field("orig")), f.text("recipe"), f.text("name"), {}};
+    (void)hex64_of(drop.recipe, f.field("recipe"));  // 16 hex digits
+    if (drop.name.empty() || drop.name.size() > 255 ||
+        drop.name.find_first_of(std::string_view("/~\0", 3)) != std::string::npos) {
+      refuse(f.field("name") + " is not a thumbnail's name");
+    }
+    if (f.optional("set") != nullptr) drop.set = set_of(f, "set");
+    op.change = std::move(drop);
   } else if (name == "condemn" || name == "sweep" || name == "swept") {
     bool sweep = name == "sweep";
     Fields f(json, what,

@@ -86,3 +86,45 @@ class S3SharingTest(S3HostsCase):
         thumb = uncached_read(b.path("posts/100/photos/0/thumb/64.png"))
         self.assertTrue(thumb.startswith(b"\x89PNG"))
         self.assertEqual(uncached_read(a.path("posts/100/photos/0/thumb/64.png")), thumb)
+
+    def test_rm_of_a_thumbnail_on_one_host_drops_it_on_every_host(self):
+        a, b = self.host("a"), self.host("b")
+        original = png(400, 300, seed=21)
+        write_file(a.path("posts/3/photos/0/original.png"), original)
+        name = "posts/3/photos/0/thumb/64.jpg"
+        first = read_bytes(a.path(name))
+        self.assertEqual(read_bytes(b.path(name)), first)
+        before = os.stat(a.path(name)).st_ino
+        prefix = f"t/{sha256(original)}/"
+        keys, _, _ = self.s3.list_all(prefix=prefix)
+        old = [k for k in keys if k.endswith("/64.jpg")]
+        self.assertEqual(len(old), 1, keys)
+
+        made = len(self.made_lines(a, b, name=name))
+        os.unlink(b.path(name))  # returns once the drop_thumb is in the log
+        keys, _, _ = self.s3.list_all(prefix=prefix)
+        self.assertNotIn(old[0], keys, "the ended generation is deleted")
+        entries, _, _ = self.s3.list_all(prefix="log/")
+        last = self.s3.get_object(entries[-1])[2]
+        self.assertIn(b'"op":"drop_thumb"', last)
+        self.assertIn(b'"name":"64.jpg"', last)
+
+        # A learns of it: its copy goes and the kernel's entry with it; its
+        # next lookup is of the new generation (another file: another inode).
+        self.wait_for("A serves the new generation", lambda: os.stat(
+            a.path(name)).st_ino != before, timeout=10, mounts=(a,))
+        again = read_bytes(a.path(name))
+        # (The remover's own next lookup of the name finds it gone, once:
+        # RemovedThumbnails; another thread reads it.)
+        on_b = []
+        reader = threading.Thread(target=lambda: on_b.append(read_bytes(b.path(name))))
+        reader.start()
+        reader.join(60)
+        self.assertEqual(on_b, [again])
+        sa, sb = os.stat(a.path(name)), os.stat(b.path(name))
+        self.assertEqual((sa.st_size, sa.st_mtime_ns), (sb.st_size, sb.st_mtime_ns))
+        self.assertEqual(len(self.made_lines(a, b, name=name)), made + 1, "one resize" + self.logs())
+        keys, _, _ = self.s3.list_all(prefix=prefix)
+        now = [k for k in keys if "/64.jpg" in k]
+        seq = int(entries[-1].rsplit("/", 1)[1])
+        self.assertEqual(now, [old[0] + "~%020d" % seq], keys)

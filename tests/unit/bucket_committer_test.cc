@@ -36,15 +36,17 @@ Test(bucket_committer, entries_become_the_stores_with_their_time_and_guards) {
   cr_assert(std::holds_alternative<MoveSet>(logged->ops[1].op.change));
 }
 
-Test(bucket_committer, an_op_this_version_does_not_apply_halts_at_its_entry) {
+Test(bucket_committer, a_drop_thumb_reaches_the_store_as_it_is) {
   Entry entry;
   entry.seq = 3;
   LogOp drop;
-  drop.change = DropThumb{BlobId{}, std::string(16, '0'), "300x200.jpg"};
+  ImageSetKey set{"posts", EntityId{true, 1, "1"}, "photos", 0};
+  drop.change = DropThumb{BlobId{}, std::string(16, '0'), "300.jpg", set};
   entry.ops = {drop};
   auto logged = logged_entry(entry, std::string(64, 'c'));
-  cr_assert(!logged.ok() && logged.error().code == ErrorCode::kNotSupported);
-  cr_assert(logged.error().message.find("log entry 3") != std::string::npos);
+  cr_assert(logged.ok());
+  const auto* got = std::get_if<DropThumb>(&logged->ops.at(0).op.change);
+  cr_assert(got != nullptr && got->name == "300.jpg" && got->set == set);
 }
 
 Test(bucket_committer, gc_steps_and_an_attachs_checked_reach_the_store) {

@@ -1,5 +1,7 @@
 // Log entries (sync/entry.h): canonical bytes, a strict reading, and the
 // JSON reader under them (base/json.h).
+#include "sync/entry.h"
+
 #include <criterion/criterion.h>
 
 #include <random>
@@ -7,7 +9,6 @@
 
 #include "base/json.h"
 #include "path/path.h"
-#include "sync/entry.h"
 
 using namespace iafs;
 using namespace iafs::sync;
@@ -70,18 +71,20 @@ Entry every_op() {
   attach.ext = "png";
   e.ops.push_back(log_op(1, attach, "", 7));
   e.ops.push_back(log_op(2, RemoveSet{set_key("users", "7", "picture", 0), "png"}));
-  e.ops.push_back(log_op(3, MoveSet{set_key("posts", "1", "photos", 3),
-                                    set_key("posts", "1", "photos", 1)}));
+  e.ops.push_back(
+      log_op(3, MoveSet{set_key("posts", "1", "photos", 3), set_key("posts", "1", "photos", 1)}));
   e.ops.push_back(log_op(4, SetMtime{set_key("posts", "1", "photos", 1), 10}, "jpeg"));
   e.ops.push_back(log_op(5, SetCreated{set_key("posts", "1", "photos", 1), 11}, "jpg"));
-  e.ops.push_back(log_op(6, SetFocus{set_key("posts", "1", "photos", 1), FocalPoint{0, 1000000}},
-                         "jpg"));
+  e.ops.push_back(
+      log_op(6, SetFocus{set_key("posts", "1", "photos", 1), FocalPoint{0, 1000000}}, "jpg"));
   e.ops.push_back(log_op(7, SetFocus{set_key("posts", "1", "photos", 1), std::nullopt}, "jpg"));
   e.ops.push_back(log_op(8, SetDirMtime{"/posts/1/photos", 12}));
-  e.ops.push_back(log_op(9, DropThumb{blob(1), "0123456789abcdef", "300x187.jpg"}));
+  e.ops.push_back(log_op(9, DropThumb{blob(1), "0123456789abcdef", "300x187.jpg", std::nullopt}));
   e.ops.push_back(log_op(10, GcStep{GcStep::Kind::kCondemn, {blob(2), blob(3)}}));
   e.ops.push_back(log_op(11, GcStep{GcStep::Kind::kSweep, {}}));
   e.ops.push_back(log_op(12, GcStep{GcStep::Kind::kSwept, {blob(4)}}));
+  e.ops.push_back(log_op(
+      13, DropThumb{blob(1), "0123456789abcdef", "300.jpg", set_key("posts", "1", "photos", 1)}));
   return e;
 }
 
@@ -102,12 +105,14 @@ std::string replace(std::string text, const std::string& from, const std::string
 
 Test(entry, the_canonical_bytes_are_pinned) {
   Entry e = entry(1, "h", 5);
-  e.ops.push_back(log_op(0x03be77d1a9c45e12ULL, RemoveSet{set_key("users", "7", "picture", 0), "png"}));
+  e.ops.push_back(
+      log_op(0x03be77d1a9c45e12ULL, RemoveSet{set_key("users", "7", "picture", 0), "png"}));
   std::string bytes = encode_entry(e);
-  std::string expected = ("{\"v\":1,\"seq\":1,\"prev\":\"" + kPrev +
-                    "\",\"host\":\"h\",\"time_ns\":\"5\",\"ops\":[{\"id\":\"03be77d1a9c45e12\","
-                    "\"op\":\"remove\",\"set\":{\"type\":\"users\",\"id\":\"7\",\"att\":\"picture\","
-                    "\"index\":0},\"ext\":\"png\"}]}");
+  std::string expected =
+      ("{\"v\":1,\"seq\":1,\"prev\":\"" + kPrev +
+       "\",\"host\":\"h\",\"time_ns\":\"5\",\"ops\":[{\"id\":\"03be77d1a9c45e12\","
+       "\"op\":\"remove\",\"set\":{\"type\":\"users\",\"id\":\"7\",\"att\":\"picture\","
+       "\"index\":0},\"ext\":\"png\"}]}");
   cr_assert_eq(bytes, expected, "%s", bytes.c_str());
 }
 
@@ -133,6 +138,18 @@ Test(entry, every_op_reads_back_as_written) {
   cr_assert_eq(decoded->ops[4].ext, "jpeg");
   cr_assert_not(std::get<SetFocus>(decoded->ops[7].change).focus.has_value());
   cr_assert_eq(std::get<GcStep>(decoded->ops[12].change).shas.size(), 1u);
+  cr_assert_not(std::get<DropThumb>(decoded->ops[9].change).set.has_value());
+  const auto& drop = std::get<DropThumb>(decoded->ops[13].change);
+  cr_assert(drop.set && drop.set->index == 1 && drop.name == "300.jpg");
+}
+
+Test(entry, a_drop_thumb_of_a_bad_recipe_or_name_is_refused) {
+  std::string good = encode_entry(every_op());
+  refused(replace(good, "\"recipe\":\"0123456789abcdef\",\"name\":\"300.jpg\"",
+                  "\"recipe\":\"0123456789abcdeg\",\"name\":\"300.jpg\""));
+  refused(replace(good, "\"name\":\"300.jpg\"", "\"name\":\"a/b.jpg\""));
+  refused(replace(good, "\"name\":\"300.jpg\"", "\"name\":\"300.jpg~1\""));
+  refused(replace(good, "\"name\":\"300.jpg\"", "\"name\":\"\""));
 }
 
 Test(entry, what_a_host_must_not_apply_is_refused) {
@@ -145,10 +162,10 @@ Test(entry, what_a_host_must_not_apply_is_refused) {
                 .find("unknown field \"new\"") != std::string::npos);
   cr_assert(refused(replace(good, "\"host\":", "\"extra\":0,\"host\":")).find("unknown field") !=
             std::string::npos);
-  refused(replace(good, ",\"checked\":1230", ""));                         // missing
-  refused(replace(good, "\"size\":2310455", "\"size\":\"2310455\""));      // wrong kind
-  refused(replace(good, "\"mtime_ns\":\"-5\"", "\"mtime_ns\":-5"));        // 64-bit as number
-  refused(replace(good, "{\"v\":1,", "{ \"v\":1,"));                       // whitespace
+  refused(replace(good, ",\"checked\":1230", ""));                     // missing
+  refused(replace(good, "\"size\":2310455", "\"size\":\"2310455\""));  // wrong kind
+  refused(replace(good, "\"mtime_ns\":\"-5\"", "\"mtime_ns\":-5"));    // 64-bit as number
+  refused(replace(good, "{\"v\":1,", "{ \"v\":1,"));                   // whitespace
   refused(replace(good, "\"seq\":1234,\"prev\"", "\"seq\":1234 ,\"prev\""));
   refused(replace(good, "\"w\":2560,\"h\":1600", "\"h\":1600,\"w\":2560"));  // order
   refused(replace(good, "\"xxh3\":\"0123456789abcdef\"", "\"xxh3\":\"0123456789ABCDEF\""));
@@ -195,9 +212,15 @@ Test(entry, mutated_bytes_never_crash_and_what_is_read_is_canonical) {
     for (int i = 0; i < edits; ++i) {
       size_t at = random() % bytes.size();
       switch (random() % 3) {
-        case 0: bytes[at] = static_cast<char>(random()); break;
-        case 1: bytes.erase(at, 1 + random() % 4); break;
-        default: bytes.insert(at, 1, "{}[]\",:0a\\"[random() % 10]); break;
+        case 0:
+          bytes[at] = static_cast<char>(random());
+          break;
+        case 1:
+          bytes.erase(at, 1 + random() % 4);
+          break;
+        default:
+          bytes.insert(at, 1, "{}[]\",:0a\\"[random() % 10]);
+          break;
       }
       if (bytes.empty()) bytes = "x";
     }
@@ -218,10 +241,28 @@ Test(json, strict_reading) {
   cr_assert_eq(a->items[0].as_uint().value(), 1u);
   cr_assert_not(a->items[1].as_uint().has_value());
   cr_assert_eq(a->items[5].text, "x\u00e9\U0001F600\n");
-  const char* bad[] = {"", "{", "{\"a\":1,}", "[1,]", "{\"a\":1,\"a\":2}", "01", "1.", ".5",
-                       "-", "1e", "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"a\nb\"",
-                       "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "nul",
-                       "// c\n1", "1 2", "{'a':1}", "[1]x"};
+  const char* bad[] = {"",
+                       "{",
+                       "{\"a\":1,}",
+                       "[1,]",
+                       "{\"a\":1,\"a\":2}",
+                       "01",
+                       "1.",
+                       ".5",
+                       "-",
+                       "1e",
+                       "\"\\x\"",
+                       "\"\\ud800\"",
+                       "\"\\udc00\"",
+                       "\"a\nb\"",
+                       "\"\xc0\xaf\"",
+                       "\"\xed\xa0\x80\"",
+                       "\"\xf4\x90\x80\x80\"",
+                       "nul",
+                       "// c\n1",
+                       "1 2",
+                       "{'a':1}",
+                       "[1]x"};
   for (const char* text : bad) cr_assert_not(parse_json(text).ok(), "accepted %s", text);
   std::string deep(100, '[');
   cr_assert_not(parse_json(deep + std::string(100, ']')).ok(), "nesting is bounded");

@@ -31,7 +31,13 @@ void apply_history(Store& store) {
                             LoggedOp{Op{SetDirMtime{"/posts/1", 555}, 0}, ""},
                             attach_op(set_of(5), bytes_of("original c"))},
                            3000));
-  apply(store, entry_after(store, {LoggedOp{Op{RemoveSet{set_of(5), "jpg"}, 0}, "jpg"}}, 4000));
+  apply(store,
+        entry_after(
+            store,
+            {LoggedOp{Op{RemoveSet{set_of(5), "jpg"}, 0}, "jpg"},
+             LoggedOp{Op{DropThumb{sha256_of(a), std::string(16, 'f'), "300.jpg", set_of(1)}, 0},
+                      ""}},
+            4000));
 }
 
 std::string joined(const DerivedDump& dump) {
@@ -58,8 +64,9 @@ Test(store_dump, two_hosts_at_one_cursor_dump_the_same_bytes_whatever_they_cache
   DerivedDump one = dump_of(*a), two = dump_of(*b);
   cr_assert(one.at.seq == 4 && one.at.seq == two.at.seq && one.at.time_ns == 4000);
   cr_assert(joined(one) == joined(two), "identical streams");
-  // Directory mtime, sets 1, 3 and 4, and the blobs of originals a and b.
-  cr_assert_eq(one.records, 1u + 3u + 2u);
+  // Directory mtime, a thumbnail generation, sets 1, 3 and 4, and the
+  // blobs of originals a and b.
+  cr_assert_eq(one.records, 1u + 1u + 3u + 2u);
 }
 
 Test(store_dump, a_load_gives_back_the_state_at_the_snapshots_cursor) {
@@ -80,6 +87,8 @@ Test(store_dump, a_load_gives_back_the_state_at_the_snapshots_cursor) {
   cr_assert(gone.ok() && !gone->has_value(), "what the store held before is dropped");
   auto mtime = target->get_dir_mtime("/posts/1");
   cr_assert(mtime.ok() && mtime->value_or(0) == 555);
+  auto gen = target->thumb_gen(sha256_of(bytes_of("original a")), std::string(16, 'f'), "300.jpg");
+  cr_assert(gen.ok() && *gen == 4, "the thumbnail generation of the drop_thumb at seq 4");
   auto totals = target->totals();
   cr_assert(totals.ok() && totals->originals == 3 && totals->thumbnails == 0);
   auto cached = target->cached_bytes();

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "imageattachfs/recipe.h"
 #include "log_stores.h"
 
 using namespace iafs;
@@ -234,4 +235,46 @@ Test(store_log, a_fetch_of_a_blob_removed_meanwhile_caches_nothing) {
   cr_assert(!s.ok() && s.error().code == ErrorCode::kNotFound);
   cr_assert(*store->has_blob(id) == false);
   cr_assert(**store->cached_bytes() == 0);
+}
+
+// rm thumb/NAME on a bucket: the object's generation becomes the entry's
+// seq, and the named set's copies of that name go (only while it holds
+// those bytes); other names and other sets keep theirs.
+Test(store_log, a_drop_thumb_gives_the_name_a_generation_and_drops_the_sets_copy) {
+  auto store = log_store();
+  std::vector<uint8_t> mine = bytes_of("an original");
+  BlobId id = sha256_of(mine);
+  apply(*store, entry_after(*store, {attach_op(set_of(1), mine), attach_op(set_of(2), mine)}, 5));
+  ThumbnailSpec w300{ThumbFit::kWidth, 300, 0, ImageFormat::kJpeg};
+  ThumbnailSpec w100{ThumbFit::kWidth, 100, 0, ImageFormat::kJpeg};
+  for (const auto& set : {set_of(1), set_of(2)}) {
+    for (const auto& spec : {w300, w100}) {
+      cr_assert(
+          store->put_thumbnail(set, spec, id, bytes_of("t" + thumbnail_name(spec)), 1, 1, 5).ok());
+    }
+  }
+  std::string recipe(16, 'a');
+  cr_assert(*store->thumb_gen(id, recipe, "300.jpg") == 0);
+  auto applied = apply(
+      *store,
+      entry_after(*store, {LoggedOp{Op{DropThumb{id, recipe, "300.jpg", set_of(1)}, 0}, ""}}, 6));
+  cr_assert(applied.at(0).ok());
+  cr_assert(applied[0]->dropped_thumbnails.size() == 1 &&
+            thumbnail_name(applied[0]->dropped_thumbnails[0]) == "300.jpg");
+  uint64_t seq = store->log_cursor()->seq;
+  cr_assert(*store->thumb_gen(id, recipe, "300.jpg") == seq);
+  cr_assert(*store->thumb_gen(id, std::string(16, 'b'), "300.jpg") == 0, "another recipe's");
+  cr_assert(!store->get_thumbnail(set_of(1), w300)->has_value());
+  cr_assert(store->get_thumbnail(set_of(1), w100)->has_value());
+  cr_assert(store->get_thumbnail(set_of(2), w300)->has_value());
+  // A drop naming a set that holds other bytes now drops none of its copies.
+  std::vector<uint8_t> other = bytes_of("another original");
+  apply(*store, entry_after(*store, {attach_op(set_of(3), other)}, 7));
+  cr_assert(store->put_thumbnail(set_of(3), w300, sha256_of(other), bytes_of("t3"), 1, 1, 5).ok());
+  applied = apply(
+      *store,
+      entry_after(*store, {LoggedOp{Op{DropThumb{id, recipe, "300.jpg", set_of(3)}, 0}, ""}}, 8));
+  cr_assert(applied.at(0).ok() && applied[0]->dropped_thumbnails.empty());
+  cr_assert(store->get_thumbnail(set_of(3), w300)->has_value());
+  cr_assert(*store->thumb_gen(id, recipe, "300.jpg") == store->log_cursor()->seq, "a later seq");
 }
