@@ -37,6 +37,16 @@ std::string encode_heartbeat(const std::string& host, uint64_t cursor, bool main
   return out;
 }
 
+Status put_heartbeat(s3::Client& client, const std::string& host, uint64_t cursor, bool maintain,
+                     s3::Deadline deadline) {
+  std::string bytes = encode_heartbeat(host, cursor, maintain, now_ns());
+  s3::PutOptions options;
+  options.content_type = "application/json";
+  auto put = client.put(heartbeat_key(host), bytes_of(bytes), options, deadline);
+  if (!put) return put.error();
+  return Status::Ok();
+}
+
 std::optional<uint64_t> heartbeat_cursor(std::string_view bytes) {
   Result<Json> json = parse_json(bytes);
   const Json* cursor = json ? json->find("cursor") : nullptr;
@@ -105,12 +115,8 @@ void Maintenance::run() {
 }
 
 void Maintenance::beat() {
-  std::string bytes =
-      encode_heartbeat(options_.host, log_.position().seq, options_.maintain, now_ns());
-  s3::PutOptions options;
-  options.content_type = "application/json";
-  auto put = client_.put(heartbeat_key(options_.host), bytes_of(bytes), options,
-                         s3::Deadline::after_ms(kCallsMs));
+  Status put = put_heartbeat(client_, options_.host, log_.position().seq, options_.maintain,
+                             s3::Deadline::after_ms(kCallsMs));
   if (!put) {
     // Once per failing spell: a host without a fresh heartbeat may find its
     // log truncated past its cursor (and then halts until a remount).

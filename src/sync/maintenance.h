@@ -38,6 +38,9 @@ struct MaintenanceOptions {
 std::string encode_heartbeat(const std::string& host, uint64_t cursor, bool maintain,
                              int64_t time_ns);
 std::optional<uint64_t> heartbeat_cursor(std::string_view bytes);
+// Writes hosts/<host>: the heartbeat of `host` at `cursor`, now.
+Status put_heartbeat(s3::Client& client, const std::string& host, uint64_t cursor, bool maintain,
+                     s3::Deadline deadline);
 
 // The log seq below which entries may be deleted: the second-newest of
 // `snapshots` (ascending), bounded by every cursor in `cursors`; 0 (nothing

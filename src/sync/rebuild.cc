@@ -75,12 +75,8 @@ Status prepare_store(const BucketPlan& plan, const s3::S3Options& options, Store
       if (verdict->gap && *seq <= cursor->seq) break;  // it would not bridge the gap
       std::string name = snapshot_prefix(*seq);
       if (plan.writable && !read_only) {
-        std::string beat = encode_heartbeat(*host, *seq, options.maintain, now_ns());
-        s3::PutOptions json;
-        json.content_type = "application/json";
-        auto put = bucket.client->put("hosts/" + *host,
-                                      {reinterpret_cast<const uint8_t*>(beat.data()), beat.size()},
-                                      json, s3::Deadline::after_ms(kCheckMs));
+        Status put = put_heartbeat(*bucket.client, *host, *seq, options.maintain,
+                                   s3::Deadline::after_ms(kCheckMs));
         if (!put) return make_error(ErrorCode::kIo, "s3: heartbeat: " + put.error().message);
       }
       auto fetched = snapshots.get(*seq, s3::Deadline::after_ms(kLoadMs));
