@@ -135,6 +135,15 @@ Result<FileVersion> ImageSets::make_now(const ImageSetKey& set, const ThumbnailS
     bool stored_now = false;
     auto put = store_.put_thumbnail(set, spec, original.blob, thumb->bytes, thumb->width,
                                     thumb->height, thumb->created_ns, &stored_now, original.focus);
+    if (put && stored_now && !thumb->key.empty()) {
+      // A drop_thumb applied between the key's read and this store found
+      // nothing to drop: this copy is of the generation it ended.
+      auto now = current_thumbnail_key(original, spec, *attachment);
+      if (now && *now != thumb->key) {
+        (void)store_.remove_thumbnail(set, spec);
+        continue;
+      }
+    }
     if (put) {
       if (stored_now) {
         if (stored_now_out != nullptr) *stored_now_out = true;

@@ -302,18 +302,20 @@ class ImageSets {
   // kReadOnly (naming `what`) on a read-only store.
   Status writable(const char* what) const;
   uint64_t max_bytes_of(const ImagePath& path) const;
-  // `stored_now` (if given): set to whether this call stored the thumbnail.
-  // The bytes of thumbnail `spec` of `original` by `plan`
-  // (shared_thumbnails.cc): another host's, or resized here (took_ns: how
-  // long; 0 when not resized here). `replaced`: the original's bytes went
-  // while they were read.
   // The key of the thumbnail object of `original` under `spec` and `quality`
   // now: of its generation (shared_thumbnails.cc).
   Result<std::string> current_thumbnail_key(const SetRecord& original, const ThumbnailSpec& spec,
-                                            int quality);
+                                            const AttachmentSchema& attachment);
+  // The quality `spec` is made at under `attachment`.
+  static int quality_of(const ThumbnailSpec& spec, const AttachmentSchema& attachment);
   // rm of a thumbnail on a bucket's store: a DropThumb in the log, then a
   // DELETE of the generation it ends.
   Status drop_shared_thumbnail(const ImagePath& path);
+  // The bytes of thumbnail `spec` of `original` by `plan`
+  // (shared_thumbnails.cc): another host's, or resized here (took_ns: how
+  // long; 0 when not resized here). `replaced`: the original's bytes went
+  // while they were read, or a drop_thumb ended the generation
+  // they were of.
   Result<SharedThumbnail> thumbnail_of(const SetRecord& original, const ThumbnailSpec& spec,
                                        const ThumbnailPlan& plan,
                                        const AttachmentSchema& attachment, int64_t& took_ns,
@@ -323,6 +325,7 @@ class ImageSets {
   // before `read` ran, fetched again.
   Status read_fetched(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
                       const std::function<Status()>& read);
+  // `stored_now` (if given): set to whether this call stored the thumbnail.
   Result<FileVersion> make_now(const ImageSetKey& set, const ThumbnailSpec& spec,
                                bool* stored_now = nullptr);
   Status list_set_directory(const ImagePath& dir, const std::function<bool(DirEntry&&)>& fn);

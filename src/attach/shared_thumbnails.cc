@@ -19,7 +19,9 @@ std::string thumbnail_recipe_text(const ThumbnailSpec& spec, int quality,
                                   const std::optional<FocalPoint>& focus) {
   std::string text =
       "r1;fmt=" + std::string(canonical_extension(spec.format)) + ";q=" + std::to_string(quality);
-  if (spec.is_cover() && focus) {
+  // Only the focal-point crop looks at the focus (attention and entropy
+  // crops do not; a focus change drops only kCover records).
+  if (spec.fit == ThumbFit::kCover && focus) {
     text += ";focus=" + std::to_string(focus->x) + "," + std::to_string(focus->y);
   }
   return text;
@@ -47,9 +49,16 @@ std::string shared_thumbnail_key(const BlobId& original, const ThumbnailSpec& sp
   return shared_thumbnail_key(shared_thumbnail_name(original, spec, quality, focus));
 }
 
+int ImageSets::quality_of(const ThumbnailSpec& spec, const AttachmentSchema& attachment) {
+  return spec.fit == ThumbFit::kLqip ? kLqipQuality
+                                     : attachment.thumbnails.quality_for(spec.format);
+}
+
 Result<std::string> ImageSets::current_thumbnail_key(const SetRecord& original,
-                                                     const ThumbnailSpec& spec, int quality) {
-  SharedThumbnailName name = shared_thumbnail_name(original.blob, spec, quality, original.focus);
+                                                     const ThumbnailSpec& spec,
+                                                     const AttachmentSchema& attachment) {
+  SharedThumbnailName name =
+      shared_thumbnail_name(original.blob, spec, quality_of(spec, attachment), original.focus);
   auto gen = store_.thumb_gen(name.original, name.recipe, name.name);
   if (!gen) return gen.error();
   return shared_thumbnail_key(name, *gen);
@@ -62,16 +71,16 @@ Status ImageSets::drop_shared_thumbnail(const ImagePath& path) {
   if (!record) return record.error();
   if (!*record) return make_error(ErrorCode::kNotFound, "the set holds no original");
   const ThumbnailSpec& spec = path.thumbnail;
-  int quality =
-      spec.fit == ThumbFit::kLqip ? kLqipQuality : attachment->thumbnails.quality_for(spec.format);
   SharedThumbnailName name =
-      shared_thumbnail_name((*record)->blob, spec, quality, (*record)->focus);
+      shared_thumbnail_name((*record)->blob, spec, quality_of(spec, *attachment), (*record)->focus);
   auto gen = store_.thumb_gen(name.original, name.recipe, name.name);
   if (!gen) return gen.error();
-  std::string ended = shared_thumbnail_key(name, *gen);
   auto applied =
       committer_.commit(Op{DropThumb{name.original, name.recipe, name.name, path.set}, now_ns()});
   if (!applied) return applied.error();
+  // The generation this entry ended, as this host applied it (another drop
+  // may have landed between the read above and this one).
+  std::string ended = shared_thumbnail_key(name, applied->ended_generation.value_or(*gen));
   log_info("thumbnail " + path_string(path) + ": dropped on every host; " + ended + " ended");
   // No host reads that generation any more (SCALEOUT.md §5): a DELETE that
   // fails leaves it to the original's garbage collection.
@@ -98,16 +107,29 @@ Result<SharedThumbnail> ImageSets::thumbnail_of(const SetRecord& original,
                                                 int64_t& took_ns, bool& replaced) {
   took_ns = 0;
   replaced = false;
-  int quality =
-      spec.fit == ThumbFit::kLqip ? kLqipQuality : attachment.thumbnails.quality_for(spec.format);
+  int quality = quality_of(spec, attachment);
   bool shared = committer_.shares_thumbnails();
   std::string key;
   if (shared) {
-    auto current = current_thumbnail_key(original, spec, quality);
+    auto current = current_thumbnail_key(original, spec, attachment);
     if (!current) return current.error();
     key = std::move(*current);
+  }
+  // A drop_thumb applied meanwhile ended this generation: its bytes are
+  // neither kept nor offered (make_now starts again, with the new key).
+  auto dropped_meanwhile = [&]() -> bool {
+    auto now = current_thumbnail_key(original, spec, attachment);
+    if (now && *now == key) return false;
+    replaced = true;
+    return true;
+  };
+  if (shared) {
     auto found = committer_.find_thumbnail(key);
-    if (found && *found) return std::move(**found);
+    if (found && *found) {
+      if (dropped_meanwhile()) return make_error(ErrorCode::kNotFound, "dropped meanwhile");
+      (*found)->key = key;
+      return std::move(**found);
+    }
     if (!found) log_warning("thumbnail " + key + ": " + found.error().message + ": made here");
   }
   Result<EncodedImage> thumb = make_error(ErrorCode::kIo, "not made");
@@ -140,15 +162,19 @@ Result<SharedThumbnail> ImageSets::thumbnail_of(const SetRecord& original,
   }
   ++resizes_;
   if (!thumb) return make_error(ErrorCode::kIo, "cannot make thumbnail: " + thumb.error().message);
-  SharedThumbnail mine{std::move(thumb->bytes), thumb->width, thumb->height, now_ns()};
+  SharedThumbnail mine{std::move(thumb->bytes), thumb->width, thumb->height, now_ns(), key};
   if (!shared) return mine;
+  if (dropped_meanwhile()) return make_error(ErrorCode::kNotFound, "dropped meanwhile");
   auto offered = committer_.share_thumbnail(key, mine);
   if (!offered) {
     // Not in the bucket: served from here, as made (SCALEOUT.md §6 step 3).
     log_warning("thumbnail " + key + ": not shared: " + offered.error().message);
     return mine;
   }
-  if (*offered) return std::move(**offered);  // another host's, made first
+  if (*offered) {  // another host's, made first
+    (*offered)->key = key;
+    return std::move(**offered);
+  }
   return mine;
 }
 

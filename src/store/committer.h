@@ -24,6 +24,7 @@ struct SharedThumbnail {
   uint32_t width = 0;
   uint32_t height = 0;
   int64_t created_ns = 0;
+  std::string key;  // its object's key (empty on a store of its own)
 };
 
 class Committer {

@@ -129,6 +129,8 @@ Result<std::optional<std::string>> log_origin_in(StoreTxn& txn);
 Result<LogCursor> log_cursor_in(StoreTxn& txn);
 Status put_log_cursor_in(StoreTxn& txn, const LogCursor& cursor);
 Result<std::optional<uint64_t>> cached_bytes_in(StoreTxn& txn);
+// Within `txn`: deletes the meta keys under `prefix` (store_dump.cc).
+Status drop_meta_prefix(StoreTxn& txn, std::span<const uint8_t> prefix);
 
 // The derived state of a bucket's store at a cursor (Store::dump_derived):
 // a stream of records cut into parts, each at most the size asked (or one record).
@@ -144,7 +146,8 @@ struct ApplyOutcome {
   std::optional<SetRecord> before;  // the set's record before (AttachOriginal, RemoveSet)
   std::optional<SetRecord> after;   // the set's record after (AttachOriginal, SetMtime)
   std::vector<ThumbnailSpec>
-      dropped_thumbnails;  // of the set the op touched (source set for MoveSet)
+      dropped_thumbnails;                    // of the set the op touched (source set for MoveSet)
+  std::optional<uint64_t> ended_generation;  // DropThumb: the generation before it
 };
 
 class Store {

@@ -142,6 +142,8 @@ Status check_stream(const std::vector<StreamRecord>& records, StoreTotals& total
   return Status::Ok();
 }
 
+}  // namespace
+
 // Deletes the meta keys under `prefix`.
 Status drop_meta_prefix(StoreTxn& txn, std::span<const uint8_t> prefix) {
   Cursor cursor(txn, txn.dbs().meta);
@@ -155,8 +157,6 @@ Status drop_meta_prefix(StoreTxn& txn, std::span<const uint8_t> prefix) {
   if (!at) return at.error();
   return Status::Ok();
 }
-
-}  // namespace
 
 Result<DerivedDump> Store::dump_derived(size_t part_bytes) {
   StoreTxn txn(*env_, false);

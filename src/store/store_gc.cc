@@ -173,6 +173,8 @@ Result<ApplyOutcome> Store::apply_gc(StoreTxn& txn, const GcOp& op, const Logged
       if (state->kind != GcState::Kind::kSweeping) continue;
       if (Status s = txn.del(txn.dbs().meta, gc_key('s', id)); !s) return s.error();
       if (Status s = txn.put(txn.dbs().meta, gc_key('t', id), mark); !s) return s.error();
+      // Its thumbnail objects went with it: their generations mean nothing now.
+      if (Status s = drop_meta_prefix(txn, thumb_gen_key(id, "", "")); !s) return s.error();
     }
     outcome.changed = true;
   }

@@ -53,4 +53,7 @@ Test(shared_thumbnails, aliases_share_a_key_and_what_changes_the_bytes_changes_i
   cr_assert(key("96x96-cover.jpg", 85, FocalPoint{1, 2}) !=
             key("96x96-cover.jpg", 85, FocalPoint{2, 1}));
   cr_assert(key("96x96-cover.jpg", 85, {}) != key("96x96-cover.jpg", 85, FocalPoint{500000, 500000}));
+  // Attention and entropy crops do not look at the focus: neither does their key.
+  cr_assert(key("96x96-cover-attention.jpg", 85, {}) ==
+            key("96x96-cover-attention.jpg", 85, FocalPoint{1, 2}));
 }

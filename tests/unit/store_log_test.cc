@@ -274,7 +274,23 @@ Test(store_log, a_drop_thumb_gives_the_name_a_generation_and_drops_the_sets_copy
   applied = apply(
       *store,
       entry_after(*store, {LoggedOp{Op{DropThumb{id, recipe, "300.jpg", set_of(3)}, 0}, ""}}, 8));
-  cr_assert(applied.at(0).ok() && applied[0]->dropped_thumbnails.empty());
+  cr_assert(!applied.at(0).ok() && applied[0].error().code == ErrorCode::kNotFound,
+            "the remover saw other bytes in that set");
   cr_assert(store->get_thumbnail(set_of(3), w300)->has_value());
-  cr_assert(*store->thumb_gen(id, recipe, "300.jpg") == store->log_cursor()->seq, "a later seq");
+  cr_assert(*store->thumb_gen(id, recipe, "300.jpg") == seq, "unchanged");
+  // A drop naming no set, of bytes the state does not hold, leaves no key.
+  BlobId unknown = sha256_of(bytes_of("never attached"));
+  applied = apply(*store, entry_after(*store,
+                                      {LoggedOp{Op{DropThumb{unknown, recipe, "300.jpg", {}}, 0},
+                                                ""}},
+                                      9));
+  cr_assert(!applied.at(0).ok());
+  cr_assert(*store->thumb_gen(unknown, recipe, "300.jpg") == 0);
+  // Another drop of the first: its outcome names the generation it ended.
+  applied = apply(*store, entry_after(*store,
+                                      {LoggedOp{Op{DropThumb{id, recipe, "300.jpg", set_of(2)}, 0},
+                                                ""}},
+                                      10));
+  cr_assert(applied.at(0).ok() && applied[0]->ended_generation == seq);
+  cr_assert(*store->thumb_gen(id, recipe, "300.jpg") == store->log_cursor()->seq);
 }
