@@ -188,8 +188,10 @@ Status ImageSets::read(const FileVersion& version, uint64_t offset, uint64_t len
   });
 }
 
-Status ImageSets::read_fetched(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
+Status ImageSets::read_fetched(const BlobId id, uint64_t size, uint64_t offset, uint64_t length,
                                const std::function<Status()>& read) {
+  // `id` is a copy: a read's reply can let the kernel release the open file
+  // whose version the caller's id lives in before this returns.
   // Read first: the bytes are here on nearly every read, and asking the
   // store whether they are costs a transaction. A read that finds them gone
   // (never fetched, or dropped by cache_size) fetches them and reads again.

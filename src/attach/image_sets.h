@@ -323,7 +323,7 @@ class ImageSets {
   // Runs `read` of bytes [offset, offset + length) of blob `id` (of `size`
   // bytes) once they are here: fetched first when they are not; evicted
   // before `read` ran, fetched again.
-  Status read_fetched(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length,
+  Status read_fetched(BlobId id, uint64_t size, uint64_t offset, uint64_t length,
                       const std::function<Status()>& read);
   // `stored_now` (if given): set to whether this call stored the thumbnail.
   Result<FileVersion> make_now(const ImageSetKey& set, const ThumbnailSpec& spec,

@@ -162,7 +162,13 @@ class EagerTest(MountedTestCase):
         committed = self.log_index("upload /posts/1/photos/0/original.jpg: committed")
         self.assertLess(made_at_close, len(EAGER))
         self.assertEqual(self.wait_listed("posts/1/photos/0", EAGER), EAGER)
-        made = [m for m in self.made_lines() if m[1].startswith("/posts/1/photos/0/thumb/")]
+        # A thumbnail is listed once stored; its "made" line follows just after.
+        deadline = time.monotonic() + 10
+        while True:
+            made = [m for m in self.made_lines() if m[1].startswith("/posts/1/photos/0/thumb/")]
+            if len(made) >= len(EAGER) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         self.assertEqual(sorted(os.path.basename(m[1]) for m in made), sorted(EAGER))
         self.assertTrue(all(i > committed for i, *_ in made), "each made after the commit")
         self.assertEqual(os.path.basename(made[0][1]), "lqip.webp", "lqip.webp first")
