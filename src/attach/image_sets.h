@@ -22,6 +22,7 @@
 #include "attach/file_version.h"
 #include "attach/metrics.h"
 #include "attach/removed_thumbnails.h"
+#include "attach/shared_thumbnails.h"
 #include "attach/staged_file.h"
 #include "attach/staging.h"
 #include "attach/thumbnail_budget.h"
@@ -302,8 +303,10 @@ class ImageSets {
   // kReadOnly (naming `what`) on a read-only store.
   Status writable(const char* what) const;
   uint64_t max_bytes_of(const ImagePath& path) const;
-  // The key of the thumbnail object of `original` under `spec` and `quality`
-  // now: of its generation (shared_thumbnails.cc).
+  // The name of the thumbnail object of `original` under `spec` and its
+  // generation now, and its key (shared_thumbnails.cc).
+  Result<std::pair<SharedThumbnailName, uint64_t>> thumbnail_generation(
+      const SetRecord& original, const ThumbnailSpec& spec, const AttachmentSchema& attachment);
   Result<std::string> current_thumbnail_key(const SetRecord& original, const ThumbnailSpec& spec,
                                             const AttachmentSchema& attachment);
   // The quality `spec` is made at under `attachment`.

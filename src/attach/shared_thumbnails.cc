@@ -54,14 +54,21 @@ int ImageSets::quality_of(const ThumbnailSpec& spec, const AttachmentSchema& att
                                      : attachment.thumbnails.quality_for(spec.format);
 }
 
-Result<std::string> ImageSets::current_thumbnail_key(const SetRecord& original,
-                                                     const ThumbnailSpec& spec,
-                                                     const AttachmentSchema& attachment) {
+Result<std::pair<SharedThumbnailName, uint64_t>> ImageSets::thumbnail_generation(
+    const SetRecord& original, const ThumbnailSpec& spec, const AttachmentSchema& attachment) {
   SharedThumbnailName name =
       shared_thumbnail_name(original.blob, spec, quality_of(spec, attachment), original.focus);
   auto gen = store_.thumb_gen(name.original, name.recipe, name.name);
   if (!gen) return gen.error();
-  return shared_thumbnail_key(name, *gen);
+  return std::pair{std::move(name), *gen};
+}
+
+Result<std::string> ImageSets::current_thumbnail_key(const SetRecord& original,
+                                                     const ThumbnailSpec& spec,
+                                                     const AttachmentSchema& attachment) {
+  auto current = thumbnail_generation(original, spec, attachment);
+  if (!current) return current.error();
+  return shared_thumbnail_key(current->first, current->second);
 }
 
 Status ImageSets::drop_shared_thumbnail(const ImagePath& path) {
@@ -70,17 +77,15 @@ Status ImageSets::drop_shared_thumbnail(const ImagePath& path) {
   auto record = store_.get_set(path.set);
   if (!record) return record.error();
   if (!*record) return make_error(ErrorCode::kNotFound, "the set holds no original");
-  const ThumbnailSpec& spec = path.thumbnail;
-  SharedThumbnailName name =
-      shared_thumbnail_name((*record)->blob, spec, quality_of(spec, *attachment), (*record)->focus);
-  auto gen = store_.thumb_gen(name.original, name.recipe, name.name);
-  if (!gen) return gen.error();
+  auto current = thumbnail_generation(**record, path.thumbnail, *attachment);
+  if (!current) return current.error();
+  const auto& [name, gen] = *current;
   auto applied =
       committer_.commit(Op{DropThumb{name.original, name.recipe, name.name, path.set}, now_ns()});
   if (!applied) return applied.error();
   // The generation this entry ended, as this host applied it (another drop
   // may have landed between the read above and this one).
-  std::string ended = shared_thumbnail_key(name, applied->ended_generation.value_or(*gen));
+  std::string ended = shared_thumbnail_key(name, applied->ended_generation.value_or(gen));
   log_info("thumbnail " + path_string(path) + ": dropped on every host; " + ended + " ended");
   // No host reads that generation any more (SCALEOUT.md §5): a DELETE that
   // fails leaves it to the original's garbage collection.

@@ -17,7 +17,22 @@ std::span<const uint8_t> span_of(const std::string& bytes) {
   return {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()};
 }
 
+// `cached` (of storing bytes of `key`), logged unless the blob is gone
+// meanwhile (no record holds it: nothing to read).
+Status logged(const std::string& key, Status cached) {
+  if (!cached && cached.error().code != ErrorCode::kNotFound) {
+    log_error("s3: " + key + ": " + cached.error().message);
+  }
+  return cached;
+}
+
 }  // namespace
+
+Status BlobFetches::cache_whole(const BlobId& id, const std::string& key,
+                                std::span<const uint8_t> bytes) {
+  // cache_blob checks the bytes against the key's hash as it stores them.
+  return logged(key, store_.cache_blob(id, xxh3_of(bytes), SpanSource(bytes), true));
+}
 
 Status BlobFetches::fetch(const BlobId& id, uint64_t size, uint64_t offset, uint64_t length) {
   if (size <= Store::kRangeBytes) {
@@ -102,12 +117,7 @@ Status BlobFetches::fetch_whole(const BlobId& id, uint64_t size) {
               std::to_string(size));
     return make_error(ErrorCode::kIo, "s3: " + key + " has the wrong size");
   }
-  // cache_blob checks the bytes against the key's hash as it stores them.
-  Status cached = store_.cache_blob(id, xxh3_of(span_of(bytes)), SpanSource(span_of(bytes)), true);
-  if (!cached && cached.error().code != ErrorCode::kNotFound) {
-    log_error("s3: " + key + ": " + cached.error().message);
-  }
-  return cached;
+  return cache_whole(id, key, span_of(bytes));
 }
 
 Status BlobFetches::fetch_range(const BlobId& id, uint64_t size, uint64_t at) {
@@ -124,11 +134,7 @@ Status BlobFetches::fetch_range(const BlobId& id, uint64_t size, uint64_t at) {
   std::span<const uint8_t> bytes = span_of(object.bytes);
   if (!object.info.first && bytes.size() == size) {
     // A server that ignores Range sends it all (200): kept whole, checked whole.
-    Status cached = store_.cache_blob(id, xxh3_of(bytes), SpanSource(bytes), true);
-    if (!cached && cached.error().code != ErrorCode::kNotFound) {
-      log_error("s3: " + key + ": " + cached.error().message);
-    }
-    return cached;
+    return cache_whole(id, key, bytes);
   }
   if (object.info.first != at || object.info.size != size || bytes.size() != length) {
     log_error("s3: " + where + ": got " + std::to_string(bytes.size()) + " bytes at " +
@@ -136,11 +142,7 @@ Status BlobFetches::fetch_range(const BlobId& id, uint64_t size, uint64_t at) {
               std::to_string(object.info.size) + ", not of " + std::to_string(size));
     return make_error(ErrorCode::kIo, "s3: " + key + " answered another range");
   }
-  Status cached = store_.cache_blob_range(id, at, bytes);
-  if (!cached && cached.error().code != ErrorCode::kNotFound) {
-    log_error("s3: " + key + ": " + cached.error().message);
-  }
-  return cached;
+  return logged(key, store_.cache_blob_range(id, at, bytes));
 }
 
 }  // namespace iafs::sync

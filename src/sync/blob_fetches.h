@@ -11,6 +11,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
+#include <string>
 #include <utility>
 
 #include "s3/client.h"
@@ -37,6 +39,8 @@ class BlobFetches {
   Status shared(const BlobId& id, uint64_t at, const std::function<Status()>& get);
   Status fetch_whole(const BlobId& id, uint64_t size);
   Status fetch_range(const BlobId& id, uint64_t size, uint64_t at);
+  // Stores all of blob `id`'s bytes (GET of `key`), checked against it.
+  Status cache_whole(const BlobId& id, const std::string& key, std::span<const uint8_t> bytes);
 
   Store& store_;
   s3::Client& client_;
